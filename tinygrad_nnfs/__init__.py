@@ -1,0 +1,18 @@
+"""tinygrad_nnfs: an autograd engine on NumPy for readers of Neural Networks from Scratch."""
+
+# tensor.py must load first: it imports ops, which import function, which imports tensor.
+from tinygrad_nnfs.tensor import Tensor, manual_seed, no_grad, set_default_dtype
+
+# isort: split
+from tinygrad_nnfs.function import Function
+from tinygrad_nnfs.gradcheck import GradcheckError, gradcheck
+
+__all__ = [
+    "Function",
+    "GradcheckError",
+    "Tensor",
+    "gradcheck",
+    "manual_seed",
+    "no_grad",
+    "set_default_dtype",
+]

@@ -1,0 +1,465 @@
+"""Every primitive op and its derivative: the only place in the library a derivative is written.
+
+Each op is a Function: `forward` takes ndarrays and returns one, `backward` takes the
+gradient of the output and returns one gradient per input. Ops never unbroadcast: the
+engine sums a gradient back to its input's shape where gradients accumulate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_nnfs.function import Function
+
+__all__ = [
+    "Abs",
+    "Add",
+    "Cast",
+    "Clip",
+    "Concatenate",
+    "Div",
+    "Exp",
+    "Expand",
+    "Index",
+    "Log",
+    "LogSumExp",
+    "MatMul",
+    "Max",
+    "Maximum",
+    "Min",
+    "Minimum",
+    "Mul",
+    "Neg",
+    "Pow",
+    "ReLU",
+    "Reshape",
+    "Sigmoid",
+    "SoftmaxCrossEntropy",
+    "Sqrt",
+    "Sub",
+    "Sum",
+    "Tanh",
+    "Transpose",
+]
+
+Grads = tuple[np.ndarray | None, ...]
+
+
+def _expand_reduced(grad: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    """Give a reduction's gradient back the reduced axes (as length 1) unless keepdims kept them."""
+    return grad if keepdims or axis is None else np.expand_dims(grad, axis)
+
+
+def _has_integer_array(index: Any) -> bool:
+    """True if an index holds an integer array, which may repeat positions."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(
+        isinstance(p, list) or (isinstance(p, np.ndarray) and p.dtype.kind in "iu") for p in parts
+    )
+
+
+# ---- binary elementwise ---------------------------------------------------------------------
+class Add(Function):
+    """x + y."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x + y
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        return grad, grad
+
+
+class Sub(Function):
+    """x - y."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x - y
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        return grad, -grad if self.needs_input_grad[1] else None
+
+
+class Mul(Function):
+    """x * y."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        self.save_for_backward(x, y)
+        return x * y
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        x, y = self.saved
+        needs_x, needs_y = self.needs_input_grad
+        return grad * y if needs_x else None, grad * x if needs_y else None
+
+
+class Div(Function):
+    """x / y."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        out = x / y
+        self.save_for_backward(y, out)
+        return out
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        y, out = self.saved
+        grad_x = grad / y
+        return grad_x, -grad_x * out if self.needs_input_grad[1] else None
+
+
+class Pow(Function):
+    """x ** y."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        out = x**y
+        self.save_for_backward(x, y, out)
+        return out
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        x, y, out = self.saved
+        needs_x, needs_y = self.needs_input_grad
+        grad_x = grad * y * x ** (y - 1) if needs_x else None
+        # NOTE: d/dy is out * log(x), defined for x > 0 only.
+        grad_y = grad * out * np.log(x) if needs_y else None
+        return grad_x, grad_y
+
+
+class Maximum(Function):
+    """Elementwise max(x, y)."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        self.save_for_backward(x, y)
+        return self._pick(x, y)
+
+    _pick = staticmethod(np.maximum)
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        x, y = self.saved
+        # NOTE: where x == y the gradient is split evenly, as torch.maximum does.
+        share_x = np.where(x == y, 0.5, self._pick(x, y) == x).astype(grad.dtype, copy=False)
+        return grad * share_x, grad * (1 - share_x)
+
+
+class Minimum(Maximum):
+    """Elementwise min(x, y)."""
+
+    _pick = staticmethod(np.minimum)
+
+
+# ---- unary elementwise ----------------------------------------------------------------------
+class Neg(Function):
+    """-x."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return -x
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return -grad
+
+
+class Exp(Function):
+    """e ** x."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = np.exp(x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        (out,) = self.saved
+        return grad * out
+
+
+class Log(Function):
+    """Natural log."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.save_for_backward(x)
+        # NOTE: log(0) is -inf (NumPy's answer); only the warning is silenced.
+        with np.errstate(divide="ignore"):
+            return np.log(x)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        (x,) = self.saved
+        return grad / x
+
+
+class Sqrt(Function):
+    """Square root."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = np.sqrt(x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        (out,) = self.saved
+        return grad / (2 * out)
+
+
+class Abs(Function):
+    """|x|."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.save_for_backward(x)
+        return np.abs(x)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        (x,) = self.saved
+        # NOTE: the derivative at exactly 0 is +1, the book's L1 convention.
+        return np.where(x >= 0, grad, -grad)
+
+
+class ReLU(Function):
+    """max(0, x)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = np.maximum(0, x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        (out,) = self.saved
+        # NOTE: the derivative at 0 is 0, as in NNFS (dinputs[inputs <= 0] = 0).
+        return grad * (out > 0)
+
+
+class Sigmoid(Function):
+    """1 / (1 + exp(-x)), the book's formula."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x << 0: out is 0
+            out = 1 / (1 + np.exp(-x))
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        (out,) = self.saved
+        return grad * (1 - out) * out
+
+
+class Tanh(Function):
+    """Hyperbolic tangent."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = np.tanh(x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        (out,) = self.saved
+        return grad * (1 - out * out)
+
+
+class Clip(Function):
+    """x limited to [lo, hi] (None: unbounded on that side)."""
+
+    def forward(
+        self, x: np.ndarray, lo: float | None = None, hi: float | None = None
+    ) -> np.ndarray:
+        self.save_for_backward(x, lo, hi)
+        return np.clip(x, lo, hi)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        x, lo, hi = self.saved
+        inside = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            inside &= x >= lo
+        if hi is not None:
+            inside &= x <= hi
+        return grad * inside
+
+
+class Cast(Function):
+    """x as another float dtype (the engine casts the gradient back)."""
+
+    def forward(self, x: np.ndarray, dtype: Any = None) -> np.ndarray:
+        return x.astype(dtype)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad
+
+
+# ---- reductions -----------------------------------------------------------------------------
+class Sum(Function):
+    """Sum over `axis`."""
+
+    def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        self.save_for_backward(x.shape, axis, keepdims)
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        shape, axis, keepdims = self.saved
+        return np.broadcast_to(_expand_reduced(grad, axis, keepdims), shape)
+
+
+class Max(Function):
+    """Max over `axis`."""
+
+    _reduce = staticmethod(np.max)
+
+    def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        out = self._reduce(x, axis=axis, keepdims=True)
+        self.save_for_backward(x, out, axis, keepdims)
+        return out if keepdims else np.squeeze(out, axis=axis)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        x, out, axis, keepdims = self.saved
+        # NOTE: tied extremes share the gradient evenly.
+        winners = x == out
+        return winners * (_expand_reduced(grad, axis, keepdims) / winners.sum(axis, keepdims=True))
+
+
+class Min(Max):
+    """Min over `axis`."""
+
+    _reduce = staticmethod(np.min)
+
+
+class LogSumExp(Function):
+    """log(sum(exp(x))) over `axis`, shifted by the max so large logits do not overflow."""
+
+    def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        shift = np.max(x, axis=axis, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0)  # rows of -inf stay -inf, not nan
+        out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+        self.save_for_backward(x, out, axis, keepdims)
+        return out if keepdims else np.squeeze(out, axis=axis)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        x, out, axis, keepdims = self.saved
+        return _expand_reduced(grad, axis, keepdims) * np.exp(x - out)
+
+
+# ---- shape ----------------------------------------------------------------------------------
+class Reshape(Function):
+    """x with a new shape."""
+
+    def forward(self, x: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
+        self.save_for_backward(x.shape)
+        return x.reshape(shape)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        (shape,) = self.saved
+        return grad.reshape(shape)
+
+
+class Transpose(Function):
+    """x with permuted axes (None: reversed)."""
+
+    def forward(self, x: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
+        self.save_for_backward(axes)
+        return np.transpose(x, axes)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        (axes,) = self.saved
+        return np.transpose(grad, None if axes is None else np.argsort(axes))
+
+
+class Expand(Function):
+    """x broadcast to `shape` (a view)."""
+
+    def forward(self, x: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
+        return np.broadcast_to(x, shape)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad  # the engine sums it back over the broadcast axes
+
+
+class Index(Function):
+    """x[index] for slices, ints, integer arrays and boolean masks."""
+
+    def forward(self, x: np.ndarray, index: Any = None) -> np.ndarray:
+        self.save_for_backward(x.shape, index)
+        try:
+            return x[index]
+        except IndexError as error:
+            raise IndexError(f"Index: {error} (tensor shape {x.shape})") from None
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        shape, index = self.saved
+        out = np.zeros(shape, dtype=grad.dtype)
+        if _has_integer_array(index):
+            np.add.at(out, index, grad)  # repeated integer indices add up
+        else:
+            out[index] = grad
+        return out
+
+
+class Concatenate(Function):
+    """Tensors joined along `axis`."""
+
+    def forward(self, *xs: np.ndarray, axis: int = 0) -> np.ndarray:
+        out = np.concatenate(xs, axis=axis)
+        self.save_for_backward(np.cumsum([x.shape[axis] for x in xs[:-1]]), axis)
+        return out
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        splits, axis = self.saved
+        return tuple(np.split(grad, splits, axis=axis))
+
+
+# ---- linear algebra -------------------------------------------------------------------------
+class MatMul(Function):
+    """x @ y with NumPy's 1-D, 2-D and batched rules."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        self.save_for_backward(x, y)
+        try:
+            return x @ y
+        except ValueError:
+            if x.ndim == 0 or y.ndim == 0:
+                raise ValueError("matmul needs operands of at least 1 dimension; use *") from None
+            inner_y = y.shape[-2] if y.ndim > 1 else y.shape[0]
+            raise ValueError(
+                f"shapes {x.shape} and {y.shape} do not align ({x.shape[-1]} != {inner_y}) "
+                f"or their batch dimensions do not broadcast; did you mean a transpose (.T)?"
+            ) from None
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        x, y = self.saved
+        needs_x, needs_y = self.needs_input_grad
+        if x.ndim == 1 and y.ndim == 1:
+            return grad * y if needs_x else None, grad * x if needs_y else None
+        # Treat vectors as matrices (x as a row, y as a column) and drop that axis afterwards.
+        x2 = x[None, :] if x.ndim == 1 else x
+        y2 = y[:, None] if y.ndim == 1 else y
+        grad2 = grad
+        if x.ndim == 1:
+            grad2 = np.expand_dims(grad2, -2)
+        if y.ndim == 1:
+            grad2 = np.expand_dims(grad2, -1)
+        grad_x = grad_y = None
+        if needs_x:
+            grad_x = grad2 @ np.swapaxes(y2, -1, -2)
+            grad_x = grad_x.squeeze(-2) if x.ndim == 1 else grad_x
+        if needs_y:
+            grad_y = np.swapaxes(x2, -1, -2) @ grad2
+            grad_y = grad_y.squeeze(-1) if y.ndim == 1 else grad_y
+        return grad_x, grad_y
+
+
+# ---- fused ----------------------------------------------------------------------------------
+class SoftmaxCrossEntropy(Function):
+    """Mean cross-entropy of softmax(logits) against sparse labels, fused for speed.
+
+    Value: the book's mean of -log(clip(softmax(logits)[label], 1e-7, 1 - 1e-7)).
+    Gradient: (softmax(logits) - onehot(labels)) / n, in one step (never the Jacobian).
+    """
+
+    def forward(self, logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        exps = np.exp(logits - np.max(logits, axis=1, keepdims=True))
+        probs = exps / np.sum(exps, axis=1, keepdims=True)
+        self.save_for_backward(probs, labels)
+        rows = np.arange(len(labels))
+        correct = np.clip(probs[rows, labels], 1e-7, 1 - 1e-7)
+        return np.mean(-np.log(correct))
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        probs, labels = self.saved
+        n = len(labels)
+        grad_logits = probs.copy()
+        grad_logits[np.arange(n), labels] -= 1
+        grad_logits /= n
+        return grad_logits * grad, None

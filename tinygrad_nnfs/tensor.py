@@ -1,0 +1,656 @@
+"""Tensor: an ndarray that records the ops applied to it, and backward() that walks them."""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import numpy as np
+
+__all__ = ["Tensor", "get_default_dtype", "manual_seed", "no_grad", "set_default_dtype"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+Axis = int | tuple[int, ...] | None
+
+_default_dtype: np.dtype = np.dtype(np.float32)
+# The book's `nnfs.init()` seeds NumPy's legacy global stream; one RandomState plays that role.
+_library_rng = np.random.RandomState(0)
+_grad_enabled = True
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the float dtype that float lists, scalars and new parameters get (float32 at start)."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a float dtype, got {dtype}")
+    _default_dtype = dtype
+
+
+def get_default_dtype() -> np.dtype:
+    """The float dtype that float lists, scalars and new parameters get."""
+    return _default_dtype
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the library stream behind every random constructor, dataset, init and dropout."""
+    _library_rng.seed(seed)
+
+
+def _resolve_rng(rng: Any) -> np.random.RandomState | np.random.Generator:
+    """The stream to draw from: the library stream for None, else an independent one."""
+    if rng is None:
+        return _library_rng
+    if isinstance(rng, np.random.RandomState | np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral):
+        return np.random.RandomState(int(rng))
+    raise TypeError(f"rng: expected None, an int, a RandomState or a Generator, got {rng!r}")
+
+
+class no_grad:
+    """Record no graph inside `with no_grad():` or in a function decorated `@no_grad()`."""
+
+    __slots__ = ("_previous",)
+
+    def __enter__(self) -> no_grad:
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = False
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+    def __call__(self, fn: _F) -> _F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+def is_grad_enabled() -> bool:
+    """False inside no_grad()."""
+    return _grad_enabled
+
+
+def _to_array(data: Any, dtype: Any) -> np.ndarray:
+    """Tensor data as an ndarray: ndarrays keep their dtype, float lists get the default."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        array = data
+    else:
+        try:
+            array = np.array(data)
+        except ValueError as error:  # ragged nested lists
+            raise TypeError(
+                f"Tensor: data must be a number, a rectangular nested list or an ndarray; "
+                f"got a ragged list ({error})"
+            ) from None
+        if dtype is None and array.dtype.kind == "f":
+            array = array.astype(_default_dtype, copy=False)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Tensor: data must be numeric (float, int or bool); got dtype {array.dtype} "
+            f"from {type(data).__name__}"
+        )
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    return array
+
+
+class Tensor:
+    """An ndarray plus the op that produced it, so backward() can compute gradients."""
+
+    __slots__ = ("_ctx", "_grad", "data", "name", "requires_grad")
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operators
+
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        dtype: Any = None,
+        name: str | None = None,
+    ) -> None:
+        self.data = _to_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"Tensor: only float tensors can require grad; got dtype {self.data.dtype} "
+                f"(labels and masks stay integer/bool; pass dtype=np.float32 for parameters)"
+            )
+        self.requires_grad = bool(requires_grad)
+        self.name = name
+        self._ctx = None
+        self._grad = None
+
+    @classmethod
+    def _make(cls, data: np.ndarray, requires_grad: bool, ctx: Any) -> Tensor:
+        """Wrap an op's result without __init__'s checks (the hot path)."""
+        out = cls.__new__(cls)
+        out.data = data
+        out.requires_grad = requires_grad
+        out._ctx = ctx
+        out._grad = None
+        out.name = None
+        return out
+
+    # ---- attributes -------------------------------------------------------------------
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient from backward(), a Tensor of self's shape, or None."""
+        return None if self._grad is None else Tensor._make(self._grad, False, None)
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is None:
+            self._grad = None
+            return
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if array.shape != self.data.shape:
+            raise ValueError(f"grad: shape {array.shape} does not match tensor shape {self.shape}")
+        self._grad = array
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True unless an op that records a graph produced this tensor."""
+        return self._ctx is None
+
+    @property
+    def T(self) -> Tensor:
+        """The transpose (all axes reversed)."""
+        return self.transpose()
+
+    def __repr__(self) -> str:
+        extras = "".join(
+            [
+                f", name={self.name!r}" if self.name else "",
+                f", op={type(self._ctx).__name__}" if self._ctx is not None else "",
+                ", requires_grad=True" if self.requires_grad else "",
+            ]
+        )
+        return f"Tensor({np.array2string(self.data, separator=', ')}, dtype={self.dtype}{extras})"
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    __hash__ = object.__hash__
+
+    # ---- conversions -------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The underlying ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors convert, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        """The data as nested Python lists."""
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """A tensor sharing self's data, cut from the graph."""
+        return Tensor._make(self.data, False, None)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """Cast to `dtype`; float-to-float casts stay differentiable."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            return Tensor._make(self.data.astype(dtype), False, None)
+        return ops.Cast.apply(self, dtype=dtype)
+
+    # ---- constructors ------------------------------------------------------------------
+    @staticmethod
+    def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
+        return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], Iterable) else shape
+
+    @classmethod
+    def _new(cls, array: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
+        return cls(array, requires_grad=requires_grad, dtype=dtype or _default_dtype)
+
+    @classmethod
+    def zeros(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A tensor of zeros; shape as separate ints or one tuple."""
+        return cls._new(np.zeros(cls._shape_arg(shape)), dtype, requires_grad)
+
+    @classmethod
+    def ones(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A tensor of ones; shape as separate ints or one tuple."""
+        return cls._new(np.ones(cls._shape_arg(shape)), dtype, requires_grad)
+
+    @classmethod
+    def randn(
+        cls, *shape: Any, rng: Any = None, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """Standard normal draws from the library stream (or `rng`)."""
+        draws = _resolve_rng(rng).standard_normal(cls._shape_arg(shape))
+        return cls._new(draws, dtype, requires_grad)
+
+    @classmethod
+    def uniform(
+        cls,
+        *shape: Any,
+        low: float = 0.0,
+        high: float = 1.0,
+        rng: Any = None,
+        dtype: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
+        """Uniform draws in [low, high) from the library stream (or `rng`)."""
+        draws = _resolve_rng(rng).uniform(low, high, cls._shape_arg(shape))
+        return cls._new(draws, dtype, requires_grad)
+
+    @classmethod
+    def eye(cls, n: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """The n x n identity."""
+        return cls._new(np.eye(n), dtype, requires_grad)
+
+    @classmethod
+    def arange(cls, *args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Like numpy.arange: int64 for int arguments, the default float dtype otherwise."""
+        values = np.arange(*args)
+        if dtype is None and values.dtype.kind == "f":
+            dtype = _default_dtype
+        return cls(values, requires_grad=requires_grad, dtype=dtype)
+
+    @staticmethod
+    def concatenate(tensors: Iterable[Any], axis: int = 0) -> Tensor:
+        """Join tensors along an existing axis."""
+        return ops.Concatenate.apply(*(_as_tensor(t) for t in tensors), axis=axis)
+
+    @staticmethod
+    def stack(tensors: Iterable[Any], axis: int = 0) -> Tensor:
+        """Join tensors along a new axis."""
+        return Tensor.concatenate([_as_tensor(t).unsqueeze(axis) for t in tensors], axis)
+
+    # ---- backward ----------------------------------------------------------------------
+    def backward(self, gradient: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf that requires grad."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"backward: this tensor (shape {self.shape}) does not require grad; create "
+                f"the inputs with requires_grad=True and do not run the forward under no_grad()"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: gradient can be implied only for one-element outputs, got shape "
+                    f"{self.shape}; call backward(gradient) with an array of that shape, "
+                    f"or reduce first (e.g. .sum())"
+                )
+            seed = np.ones_like(self.data)
+        else:
+            seed = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
+            if seed.shape != self.shape:
+                raise ValueError(
+                    f"backward: gradient has shape {seed.shape} but the tensor has shape "
+                    f"{self.shape}; pass a gradient of the tensor's shape"
+                )
+            seed = seed.astype(self.dtype)  # a copy: the engine may accumulate into it
+        _run_backward(self, seed)
+
+    # ---- drawing -------------------------------------------------------------------------
+    def draw(self, **options: Any) -> Any:
+        """Render the graph that produced this tensor (see tinygrad_nnfs.draw_graph)."""
+        from tinygrad_nnfs.graph import draw_graph
+
+        return draw_graph(self, **options)
+
+    # ---- arithmetic (NumPy broadcasting; the engine unbroadcasts gradients) ------------------
+    def __add__(self, other: Any) -> Tensor:
+        return ops.Add.apply(self, _operand(other, "add"))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.Add.apply(_operand(other, "add"), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(self, _operand(other, "sub"))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(_operand(other, "sub"), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(self, _operand(other, "mul"))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(_operand(other, "mul"), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(self, _operand(other, "div"))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(_operand(other, "div"), self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return ops.Pow.apply(self, _operand(other, "pow"))
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return ops.Pow.apply(_operand(other, "pow"), self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.MatMul.apply(self, _operand(other, "matmul", scalars=False))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.MatMul.apply(_operand(other, "matmul", scalars=False), self)
+
+    def matmul(self, other: Any) -> Tensor:
+        """Matrix product with NumPy's 1-D, 2-D and batched rules (same as `@`)."""
+        return self @ other
+
+    def __neg__(self) -> Tensor:
+        return ops.Neg.apply(self)
+
+    # ---- elementwise -----------------------------------------------------------------------
+    def exp(self) -> Tensor:
+        """e ** self."""
+        return ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        """Natural log; log(0) is -inf."""
+        return ops.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        """Square root."""
+        return ops.Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        """Absolute value; its derivative at 0 is +1, as the book's L1 penalty takes it."""
+        return ops.Abs.apply(self)
+
+    def relu(self) -> Tensor:
+        """max(0, self); its derivative at 0 is 0, as in the book."""
+        return ops.ReLU.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + exp(-self))."""
+        return ops.Sigmoid.apply(self)
+
+    def tanh(self) -> Tensor:
+        """Hyperbolic tangent."""
+        return ops.Tanh.apply(self)
+
+    def clip(self, lo: float | None, hi: float | None) -> Tensor:
+        """Limit values to [lo, hi]; the gradient passes inside and is zero outside."""
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"clip: lo ({lo}) must not exceed hi ({hi})")
+        return ops.Clip.apply(self, lo=lo, hi=hi)
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise max with broadcasting; ties split the gradient evenly."""
+        return ops.Maximum.apply(self, _operand(other, "maximum"))
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise min with broadcasting; ties split the gradient evenly."""
+        return ops.Minimum.apply(self, _operand(other, "minimum"))
+
+    # ---- reductions --------------------------------------------------------------------------
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Sum over `axis` (None: all)."""
+        return ops.Sum.apply(self, axis=_check_axis(axis, self.ndim, "sum"), keepdims=keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Mean over `axis` (None: all), computed as numpy.mean does: sum / count."""
+        total = self.sum(axis=axis, keepdims=keepdims)
+        return total / (self.data.size // max(total.data.size, 1))
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Max over `axis`; tied maxima share the gradient evenly."""
+        return ops.Max.apply(self, axis=_check_axis(axis, self.ndim, "max"), keepdims=keepdims)
+
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Min over `axis`; tied minima share the gradient evenly."""
+        return ops.Min.apply(self, axis=_check_axis(axis, self.ndim, "min"), keepdims=keepdims)
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """log(sum(exp(self))) over `axis`, stable for large logits."""
+        axis = _check_axis(axis, self.ndim, "logsumexp")
+        return ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(x - max) / sum(exp(x - max)) along `axis`, the book's stable softmax."""
+        # Softmax ignores a constant shift, so the max needs no gradient.
+        shifted = self - self.data.max(axis=axis, keepdims=True)
+        exps = shifted.exp()
+        return exps / exps.sum(axis=axis, keepdims=True)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """Log of softmax along `axis`; output has self's shape. Stable for logits of 1e4."""
+        return self - self.logsumexp(axis=axis, keepdims=True)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Indices of the maxima (no gradient)."""
+        return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdims))
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Indices of the minima (no gradient)."""
+        return Tensor(np.argmin(self.data, axis=axis, keepdims=keepdims))
+
+    # ---- shape -----------------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        """Same data, new shape; takes ints or one tuple, -1 infers one side."""
+        return ops.Reshape.apply(self, shape=Tensor._shape_arg(shape))
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute axes like numpy.transpose; no axes reverses them."""
+        axes = Tensor._shape_arg(axes) if axes else None
+        return ops.Transpose.apply(self, axes=axes)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge axes start_dim..end_dim into one (all of them by default)."""
+        shape = self.shape
+        start, end = (
+            _check_axis(start_dim, self.ndim or 1, "flatten"),
+            _check_axis(end_dim, self.ndim or 1, "flatten"),
+        )
+        return self.reshape(*shape[:start], -1, *shape[end + 1 :])
+
+    def expand(self, *shape: Any) -> Tensor:
+        """Broadcast to `shape` (a side of -1 keeps self's); no copy."""
+        shape = Tensor._shape_arg(shape)
+        offset = len(shape) - self.ndim
+        shape = tuple(
+            self.shape[i - offset] if side == -1 and i >= offset else side
+            for i, side in enumerate(shape)
+        )
+        return ops.Expand.apply(self, shape=shape)
+
+    def squeeze(self, axis: Axis = None) -> Tensor:
+        """Drop axes of length 1 (all of them, or those in `axis`)."""
+        try:
+            return self.reshape(np.squeeze(self.data, axis=axis).shape)
+        except ValueError as error:
+            raise ValueError(f"squeeze: shape {self.shape}, axis {axis}: {error}") from None
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        """Insert an axis of length 1 at `axis`."""
+        return self.reshape(np.expand_dims(self.data, axis).shape)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        if isinstance(index, Tensor):
+            index = index.data
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return ops.Index.apply(self, index=index)
+
+    # ---- regularisation ----------------------------------------------------------------------
+    def dropout(self, rate: float, training: bool = True, *, rng: Any = None) -> Tensor:
+        """Zero a `rate` fraction of units and scale the rest by 1/(1-rate) (inverted dropout)."""
+        if not 0 <= rate < 1:
+            raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
+        if not training or rate == 0:
+            return self
+        keep = 1 - rate
+        mask = _resolve_rng(rng).binomial(1, keep, size=self.shape) / keep
+        return self * mask.astype(self.dtype, copy=False)
+
+    # ---- comparisons (no gradient) ---------------------------------------------------------
+    def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
+        other = _operand(other, ufunc.__name__)
+        return Tensor(ufunc(self.data, other.data if isinstance(other, Tensor) else other))
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+
+def _as_tensor(value: Any) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+def _operand(value: Any, op: str, scalars: bool = True) -> Any:
+    """A binary op's other operand: Tensors as they are, arrays and lists wrapped, numbers raw.
+
+    Raw Python numbers keep NumPy's weak promotion, so `x * 2.0` stays float32.
+    """
+    if isinstance(value, Tensor):
+        return value
+    if scalars and isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return value
+    if isinstance(value, np.ndarray | list | tuple) or (
+        not scalars and isinstance(value, numbers.Number)
+    ):
+        try:
+            return Tensor(value)
+        except TypeError as error:
+            raise TypeError(f"{op}: bad operand: {error}") from None
+    raise TypeError(
+        f"{op}: unsupported operand of type {type(value).__name__}; "
+        f"expected a Tensor, an ndarray or a number"
+    )
+
+
+def _check_axis(axis: Axis, ndim: int, op: str) -> Axis:
+    """Validate an axis argument against ndim, keeping its form (None, int or tuple)."""
+    axes = (axis,) if isinstance(axis, numbers.Integral) else axis
+    if axes is None:
+        return None
+    for a in axes:
+        if not isinstance(a, numbers.Integral) or not -ndim <= a < max(ndim, 1):
+            raise ValueError(
+                f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions "
+                f"(valid: {-ndim}..{ndim - 1})"
+            )
+    normalized = [a % ndim if ndim else 0 for a in axes]
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{op}: axis {axis} repeats an axis")
+    return axis
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Non-leaf tensors that require grad, each after all of its inputs (iterative DFS)."""
+    order: list[Tensor] = []
+    visited = {id(root)}
+    stack = [(root, iter(root._ctx.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent is not None and parent._ctx is not None and id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, iter(parent._ctx.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _run_backward(root: Tensor, seed: np.ndarray) -> None:
+    """Walk the graph from root in reverse topological order, accumulating gradients."""
+    if root._ctx is None:
+        _accumulate(root, seed, owned=set())
+        return
+    order = _topological_order(root)
+    for node in order:  # non-leaves hold the gradient of the latest backward only
+        node._grad = None
+    root._grad = seed
+    owned = {id(root)}
+    for node in reversed(order):
+        ctx = node._ctx
+        grads = ctx.backward(node._grad)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) != len(ctx.parents):
+            raise RuntimeError(
+                f"{type(ctx).__name__}.backward returned {len(grads)} gradients for "
+                f"{len(ctx.parents)} inputs; return one per input of forward (None for none)"
+            )
+        for parent, grad in zip(ctx.parents, grads, strict=True):
+            if grad is not None and parent is not None and parent.requires_grad:
+                _accumulate(parent, grad, owned, ctx)
+
+
+def _accumulate(tensor: Tensor, grad: Any, owned: set[int], ctx: Any = None) -> None:
+    """Add grad into tensor._grad, unbroadcasting and casting it to the tensor's shape and dtype."""
+    data = tensor.data
+    if grad.shape != data.shape:
+        grad = unbroadcast(grad, data.shape, ctx)
+    if grad.dtype != data.dtype:
+        grad = grad.astype(data.dtype)
+    existing = tensor._grad
+    if existing is None:
+        tensor._grad = grad
+    elif id(tensor) in owned:
+        existing += grad
+    else:  # never write into an array the engine does not own: it may be another node's grad
+        tensor._grad = existing + grad
+        owned.add(id(tensor))
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], ctx: Any = None) -> np.ndarray:
+    """Sum a gradient over the axes along which an operand of `shape` was broadcast."""
+    grad = np.asarray(grad)
+    extra = grad.ndim - len(shape)
+    if extra < 0 or any(n != 1 and n != g for n, g in zip(shape, grad.shape[extra:], strict=True)):
+        op = type(ctx).__name__ if ctx is not None else "backward"
+        raise RuntimeError(
+            f"{op}.backward returned a gradient of shape {grad.shape} for an input of shape "
+            f"{shape}; a gradient must have its input's shape (or broadcast to it)"
+        )
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    return grad.sum(axis=axes).reshape(shape) if axes else grad.reshape(shape)
+
+
+from tinygrad_nnfs import ops  # noqa: E402
