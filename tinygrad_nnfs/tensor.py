@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from tinygrad_nnfs.graph import GraphDiagram, draw_graph
+
 __all__ = ["Tensor", "get_default_dtype", "manual_seed", "no_grad", "set_default_dtype"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -190,7 +192,8 @@ class Tensor:
                 ", requires_grad=True" if self.requires_grad else "",
             ]
         )
-        return f"Tensor({np.array2string(self.data, separator=', ')}, dtype={self.dtype}{extras})"
+        values = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        return f"Tensor({values}, dtype={self.dtype}{extras})"
 
     def __len__(self) -> int:
         return len(self.data)
@@ -317,10 +320,8 @@ class Tensor:
         _run_backward(self, seed)
 
     # ---- drawing -------------------------------------------------------------------------
-    def draw(self, **options: Any) -> Any:
+    def draw(self, **options: Any) -> GraphDiagram:
         """Render the graph that produced this tensor (see tinygrad_nnfs.draw_graph)."""
-        from tinygrad_nnfs.graph import draw_graph
-
         return draw_graph(self, **options)
 
     # ---- arithmetic (NumPy broadcasting; the engine unbroadcasts gradients) ------------------
