@@ -11,7 +11,14 @@ import numpy as np
 
 from tinygrad_nnfs.graph import GraphDiagram, draw_graph
 
-__all__ = ["Tensor", "get_default_dtype", "manual_seed", "no_grad", "set_default_dtype"]
+__all__ = [
+    "Tensor",
+    "detect_anomaly",
+    "get_default_dtype",
+    "manual_seed",
+    "no_grad",
+    "set_default_dtype",
+]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 Axis = int | tuple[int, ...] | None
@@ -20,6 +27,7 @@ _default_dtype: np.dtype = np.dtype(np.float32)
 # The book's `nnfs.init()` seeds NumPy's legacy global stream; one RandomState plays that role.
 _library_rng = np.random.RandomState(0)
 _grad_enabled = True
+_anomaly_enabled = False
 
 
 def set_default_dtype(dtype: Any) -> None:
@@ -52,28 +60,45 @@ def _resolve_rng(rng: Any) -> np.random.RandomState | np.random.Generator:
     raise TypeError(f"rng: expected None, an int, a RandomState or a Generator, got {rng!r}")
 
 
-class no_grad:
-    """Record no graph inside `with no_grad():` or in a function decorated `@no_grad()`."""
+class _Mode:
+    """A context manager and decorator that sets one of this module's flags while active."""
 
     __slots__ = ("_previous",)
+    _flag: str
+    _value: bool
 
-    def __enter__(self) -> no_grad:
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = False
+    def __enter__(self) -> _Mode:
+        self._previous = globals()[self._flag]
+        globals()[self._flag] = self._value
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous
+        globals()[self._flag] = self._previous
 
     def __call__(self, fn: _F) -> _F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with no_grad():
+            with type(self)():
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_Mode):
+    """Record no graph inside `with no_grad():` or in a function decorated `@no_grad()`."""
+
+    __slots__ = ()
+    _flag, _value = "_grad_enabled", False
+
+
+class detect_anomaly(_Mode):
+    """Raise FloatingPointError at the first op whose forward or backward gives NaN or inf.
+
+    The error names the op, its input shapes and the line of user code that created it.
+    """
+
+    __slots__ = ()
+    _flag, _value = "_anomaly_enabled", True
 
 
 def is_grad_enabled() -> bool:
@@ -616,6 +641,8 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
                 f"{type(ctx).__name__}.backward returned {len(grads)} gradients for "
                 f"{len(ctx.parents)} inputs; return one per input of forward (None for none)"
             )
+        if _anomaly_enabled:
+            ctx.check_finite(grads, "backward")
         for parent, grad in zip(ctx.parents, grads, strict=True):
             if grad is not None and parent is not None and parent.requires_grad:
                 _accumulate(parent, grad, owned, ctx)
