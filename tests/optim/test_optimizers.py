@@ -1,0 +1,408 @@
+"""Optimizers: bit-exact against SPEC.md's arithmetic, decay, state_dict and every error."""
+
+from __future__ import annotations
+
+import copy
+import io
+
+import numpy as np
+import pytest
+
+from tinygrad_nnfs import Tensor
+from tinygrad_nnfs.optim import SGD, Adagrad, Adam, Optimizer, RMSprop
+
+SHAPES = [(3, 4), (1, 4), (5,), ()]
+STEPS = 50
+
+
+def make_params(dtype: type = np.float64) -> list[Tensor]:
+    rng = np.random.default_rng(0)
+    return [Tensor(rng.standard_normal(s).astype(dtype), requires_grad=True) for s in SHAPES]
+
+
+def make_gradients(steps: int, dtype: type = np.float64) -> list[list[np.ndarray | None]]:
+    """Per step, one gradient per parameter; None now and then, for a parameter to skip."""
+    rng = np.random.default_rng(1)
+    return [
+        [
+            None if (step + index) % 7 == 3 else rng.standard_normal(shape).astype(dtype)
+            for index, shape in enumerate(SHAPES)
+        ]
+        for step in range(steps)
+    ]
+
+
+def run(optimizer: Optimizer, gradients: list[list[np.ndarray | None]]) -> list[float]:
+    """Step through the gradients; return current_learning_rate after every step."""
+    rates = []
+    for step_gradients in gradients:
+        for param, grad in zip(optimizer.params, step_gradients, strict=True):
+            param.grad = grad
+        optimizer.step()
+        rates.append(optimizer.current_learning_rate)
+    return rates
+
+
+def decayed(learning_rate: float, decay: float, iterations: int) -> float:
+    return learning_rate * (1.0 / (1.0 + decay * iterations))
+
+
+# ---- the SPEC.md rules, written out parameter by parameter ---------------------------------
+
+
+def reference_sgd(weights, gradients, learning_rate, decay, momentum):
+    weights = [w.copy() for w in weights]
+    momentums = [np.zeros_like(w) for w in weights]
+    rates = []
+    for t, step_gradients in enumerate(gradients):
+        lr = decayed(learning_rate, decay, t)
+        for i, g in enumerate(step_gradients):
+            if g is None:
+                continue
+            if momentum:
+                u = momentum * momentums[i] - lr * g
+                momentums[i] = u
+                weights[i] += u
+            else:
+                weights[i] += -lr * g
+        rates.append(lr)
+    return weights, rates
+
+
+def reference_adagrad(weights, gradients, learning_rate, decay, epsilon):
+    weights = [w.copy() for w in weights]
+    cache = [np.zeros_like(w) for w in weights]
+    rates = []
+    for t, step_gradients in enumerate(gradients):
+        lr = decayed(learning_rate, decay, t)
+        for i, g in enumerate(step_gradients):
+            if g is None:
+                continue
+            cache[i] += g**2
+            weights[i] += -lr * g / (np.sqrt(cache[i]) + epsilon)
+        rates.append(lr)
+    return weights, rates
+
+
+def reference_rmsprop(weights, gradients, learning_rate, decay, epsilon, rho):
+    weights = [w.copy() for w in weights]
+    cache = [np.zeros_like(w) for w in weights]
+    rates = []
+    for t, step_gradients in enumerate(gradients):
+        lr = decayed(learning_rate, decay, t)
+        for i, g in enumerate(step_gradients):
+            if g is None:
+                continue
+            cache[i] = rho * cache[i] + (1 - rho) * g**2
+            weights[i] += -lr * g / (np.sqrt(cache[i]) + epsilon)
+        rates.append(lr)
+    return weights, rates
+
+
+def reference_adam(weights, gradients, learning_rate, decay, epsilon, beta_1, beta_2):
+    weights = [w.copy() for w in weights]
+    m = [np.zeros_like(w) for w in weights]
+    v = [np.zeros_like(w) for w in weights]
+    rates = []
+    for t, step_gradients in enumerate(gradients):
+        lr = decayed(learning_rate, decay, t)
+        for i, g in enumerate(step_gradients):
+            if g is None:
+                continue
+            m[i] = beta_1 * m[i] + (1 - beta_1) * g
+            v[i] = beta_2 * v[i] + (1 - beta_2) * g**2
+            m_hat = m[i] / (1 - beta_1 ** (t + 1))
+            v_hat = v[i] / (1 - beta_2 ** (t + 1))
+            weights[i] += -lr * m_hat / (np.sqrt(v_hat) + epsilon)
+        rates.append(lr)
+    return weights, rates
+
+
+CASES = [
+    (SGD, reference_sgd, dict(learning_rate=1.0, decay=0.0, momentum=0.0)),
+    (SGD, reference_sgd, dict(learning_rate=0.5, decay=1e-2, momentum=0.0)),
+    (SGD, reference_sgd, dict(learning_rate=1.0, decay=1e-3, momentum=0.9)),
+    (Adagrad, reference_adagrad, dict(learning_rate=1.0, decay=0.0, epsilon=1e-7)),
+    (Adagrad, reference_adagrad, dict(learning_rate=0.3, decay=1e-4, epsilon=1e-5)),
+    (RMSprop, reference_rmsprop, dict(learning_rate=0.001, decay=0.0, epsilon=1e-7, rho=0.9)),
+    (RMSprop, reference_rmsprop, dict(learning_rate=0.02, decay=1e-5, epsilon=1e-7, rho=0.999)),
+    (
+        Adam,
+        reference_adam,
+        dict(learning_rate=0.001, decay=0.0, epsilon=1e-7, beta_1=0.9, beta_2=0.999),
+    ),
+    (
+        Adam,
+        reference_adam,
+        dict(learning_rate=0.05, decay=5e-7, epsilon=1e-7, beta_1=0.9, beta_2=0.999),
+    ),
+    (
+        Adam,
+        reference_adam,
+        dict(learning_rate=0.02, decay=1e-3, epsilon=1e-5, beta_1=0.5, beta_2=0.9),
+    ),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("cls", "reference", "options"), CASES)
+def test_optimizer_matches_spec_bit_exactly(cls, reference, options, dtype):
+    params = make_params(dtype)
+    gradients = make_gradients(STEPS, dtype)
+    expected, expected_rates = reference([p.data for p in params], gradients, **options)
+    optimizer = cls(params, **options)
+    assert optimizer.current_learning_rate == options["learning_rate"]
+    rates = run(optimizer, gradients)
+    assert rates == expected_rates
+    assert optimizer.iterations == STEPS
+    for param, weights in zip(params, expected, strict=True):
+        assert param.dtype == dtype
+        np.testing.assert_array_equal(param.data, weights)
+
+
+@pytest.mark.parametrize(
+    ("cls", "defaults"),
+    [
+        (SGD, dict(learning_rate=1.0, decay=0.0, momentum=0.0)),
+        (Adagrad, dict(learning_rate=1.0, decay=0.0, epsilon=1e-7)),
+        (RMSprop, dict(learning_rate=0.001, decay=0.0, epsilon=1e-7, rho=0.9)),
+        (Adam, dict(learning_rate=0.001, decay=0.0, epsilon=1e-7, beta_1=0.9, beta_2=0.999)),
+    ],
+)
+def test_optimizer_defaults_are_the_books(cls, defaults):
+    optimizer = cls(make_params())
+    assert {name: getattr(optimizer, name) for name in defaults} == defaults
+    assert optimizer.current_learning_rate == defaults["learning_rate"]
+    assert optimizer.iterations == 0
+
+
+def test_optimizer_decay_reaches_the_books_logged_rate():
+    # The book logs epoch 10000 before that epoch's step, i.e. after 10,000 steps, so the
+    # printed rate is the one computed with iterations == 9999.
+    param = Tensor(np.zeros(1), requires_grad=True)
+    optimizer = Adam([param], learning_rate=0.05, decay=5e-7)
+    param.grad = np.ones(1)
+    for _ in range(10_000):
+        optimizer.step()
+    assert optimizer.iterations == 10_000
+    assert optimizer.current_learning_rate == 0.04975126853296942
+    assert optimizer.current_learning_rate == 0.05 * (1.0 / (1.0 + 5e-7 * 9999))
+
+
+@pytest.mark.parametrize("cls", [SGD, Adagrad, RMSprop, Adam])
+def test_optimizer_float32_params_and_state_stay_float32(cls):
+    params = make_params(np.float32)
+    arrays = [p.data for p in params]
+    optimizer = cls(params, learning_rate=0.1, decay=1e-3)
+    run(optimizer, make_gradients(5, np.float32))
+    for param, array in zip(params, arrays, strict=True):
+        assert param.dtype == np.float32
+        assert param.data is array  # updated in place: views and references stay valid
+    for key, value in optimizer.state_dict().items():
+        if isinstance(value, np.ndarray):
+            assert value.dtype == np.float32, key
+
+
+def test_optimizer_skips_params_without_grad():
+    params = make_params()
+    before = [p.data.copy() for p in params]
+    optimizer = Adam(params, learning_rate=0.1)
+    params[1].grad = np.ones(SHAPES[1])
+    optimizer.step()
+    for index, (param, array) in enumerate(zip(params, before, strict=True)):
+        assert np.array_equal(param.data, array) == (index != 1)
+    assert optimizer.iterations == 1
+
+
+def test_optimizer_accepts_a_generator_and_zero_grad_clears_every_grad():
+    params = make_params()
+    optimizer = SGD(p for p in params)
+    assert optimizer.params == params
+    for param in params:
+        param.grad = np.ones(param.shape)
+    optimizer.zero_grad()
+    assert all(param.grad is None for param in params)
+
+
+# ---- state_dict ------------------------------------------------------------------------------
+
+RESUMABLE = [
+    (SGD, dict(learning_rate=0.5, decay=1e-2, momentum=0.9)),
+    (SGD, dict(learning_rate=0.5, decay=1e-2)),
+    (Adagrad, dict(learning_rate=0.3, decay=1e-2)),
+    (RMSprop, dict(learning_rate=0.01, decay=1e-2, rho=0.95)),
+    (Adam, dict(learning_rate=0.05, decay=1e-2, beta_1=0.8)),
+]
+
+
+@pytest.mark.parametrize(("cls", "options"), RESUMABLE)
+def test_optimizer_state_dict_resumes_bit_exactly(cls, options):
+    gradients = make_gradients(40)
+    params = make_params()
+    optimizer = cls(params, **options)
+    run(optimizer, gradients[:20])
+    saved = optimizer.state_dict()
+    checkpoint = [p.data.copy() for p in params]
+    run(optimizer, gradients[20:])
+
+    resumed_params = [Tensor(array, requires_grad=True) for array in checkpoint]
+    resumed = cls(resumed_params)  # the book's defaults: load_state_dict restores options
+    resumed.load_state_dict(saved)
+    assert resumed.iterations == 20
+    assert resumed.current_learning_rate == saved["current_learning_rate"]
+    run(resumed, gradients[20:])
+    for param, resumed_param in zip(params, resumed_params, strict=True):
+        np.testing.assert_array_equal(resumed_param.data, param.data)
+    final, resumed_final = optimizer.state_dict(), resumed.state_dict()
+    assert final.keys() == resumed_final.keys()
+    for key, value in final.items():
+        np.testing.assert_array_equal(resumed_final[key], value)
+
+
+def test_optimizer_state_dict_holds_copies_and_survives_savez():
+    params = make_params()
+    optimizer = Adam(params, learning_rate=0.1, decay=1e-3)
+    run(optimizer, make_gradients(3))
+    saved = optimizer.state_dict()
+    assert saved["iterations"] == 3
+    assert saved["beta_1"] == 0.9
+    assert {f"momentums.{i}" for i in range(len(SHAPES))} <= saved.keys()
+    saved["momentums.0"] += 1.0
+    assert not np.array_equal(optimizer.state_dict()["momentums.0"], saved["momentums.0"])
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **optimizer.state_dict())
+    buffer.seek(0)
+    with np.load(buffer) as archive:
+        loaded = dict(archive)
+    fresh = Adam(make_params())
+    fresh.load_state_dict(loaded)
+    assert fresh.iterations == 3 and isinstance(fresh.iterations, int)
+    assert fresh.current_learning_rate == optimizer.current_learning_rate
+    assert fresh.decay == 1e-3
+
+
+def test_sgd_load_state_dict_switches_momentum_on_and_off():
+    with_momentum = SGD(make_params(), momentum=0.9)
+    run(with_momentum, make_gradients(2))
+    plain = SGD(make_params())
+    plain.load_state_dict(with_momentum.state_dict())
+    assert plain.momentum == 0.9
+    assert "momentums.0" in plain.state_dict()
+    plain.load_state_dict(SGD(make_params()).state_dict())
+    assert plain.momentum == 0.0
+    assert "momentums.0" not in plain.state_dict()
+
+
+def _corrupt(state, key, value):
+    state = copy.deepcopy(state)
+    if value is KeyError:
+        del state[key]
+    else:
+        state[key] = value
+    return state
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "error", "match"),
+    [
+        ("beta_2", KeyError, ValueError, r"missing keys \['beta_2'\]"),
+        ("cache.3", KeyError, ValueError, r"missing keys \['cache.3'\]"),
+        ("cache.4", np.zeros(3), ValueError, r"unexpected keys \['cache.4'\]"),
+        ("momentums.0", np.zeros((4, 3)), ValueError, r"momentums.0 has shape \(4, 3\).*\(3, 4\)"),
+        ("momentums.1", np.zeros((1, 4), dtype=np.int64), TypeError, "momentums.1.*int64"),
+        ("cache.2", [0.0] * 5, TypeError, "cache.2 must be a float ndarray, got list"),
+        ("beta_1", 1.0, ValueError, r"beta_1 must be in \[0, 1\), got 1.0"),
+        ("learning_rate", -0.1, ValueError, "learning_rate must be finite and >= 0"),
+        ("decay", "fast", TypeError, "decay must be a real number, got str"),
+        ("epsilon", np.zeros(2), ValueError, r"epsilon must be a scalar, got shape \(2,\)"),
+        ("iterations", -1, ValueError, "iterations must be an int >= 0, got -1"),
+        ("iterations", 2.5, ValueError, "iterations must be an int >= 0, got 2.5"),
+        ("current_learning_rate", float("nan"), ValueError, "current_learning_rate.*nan"),
+    ],
+)
+def test_optimizer_load_state_dict_validates_before_changing_anything(key, value, error, match):
+    optimizer = Adam(make_params(), learning_rate=0.1)
+    run(optimizer, make_gradients(3))
+    donor = Adam(make_params(), learning_rate=0.2, decay=0.5)
+    run(donor, make_gradients(5))
+    before = optimizer.state_dict()
+    with pytest.raises(error, match=match):
+        optimizer.load_state_dict(_corrupt(donor.state_dict(), key, value))
+    after = optimizer.state_dict()
+    assert after.keys() == before.keys()
+    for name, value_before in before.items():
+        np.testing.assert_array_equal(after[name], value_before)
+
+
+def test_optimizer_load_state_dict_rejects_other_param_counts_and_non_dicts():
+    optimizer = Adagrad(make_params())
+    fewer = Adagrad(make_params()[:2])
+    with pytest.raises(ValueError, match=r"missing keys \['cache.2', 'cache.3'\].*same 4 param"):
+        optimizer.load_state_dict(fewer.state_dict())
+    with pytest.raises(
+        ValueError,
+        match=r"Adagrad.load_state_dict: unexpected keys \['beta_1', 'beta_2', 'momentums.0'",
+    ):
+        optimizer.load_state_dict(Adam(make_params()).state_dict() | {"epsilon": 1e-7})
+    with pytest.raises(TypeError, match=r"Adagrad.load_state_dict: expected a dict, got list"):
+        optimizer.load_state_dict([])
+
+
+# ---- construction errors -----------------------------------------------------------------------
+
+
+def test_optimizer_rejects_bad_params():
+    weights = Tensor(np.ones((2, 2)), requires_grad=True)
+    with pytest.raises(TypeError, match=r"SGD: params must be an iterable.*got int"):
+        SGD(3)
+    with pytest.raises(TypeError, match=r"Adam: params must be .*got Tensor.*\[tensor\]"):
+        Adam(weights)
+    with pytest.raises(TypeError, match=r"RMSprop: params must be .*got dict"):
+        RMSprop({"w": weights})
+    with pytest.raises(ValueError, match="Adagrad: params is empty"):
+        Adagrad([])
+    with pytest.raises(ValueError, match="Adagrad: params is empty"):
+        Adagrad(iter(()))
+    with pytest.raises(TypeError, match=r"SGD: params\[1\] is a tuple, not a Tensor"):
+        SGD([weights, ("w", weights)])
+    with pytest.raises(TypeError, match=r"SGD: params\[0\] is a ndarray, not a Tensor"):
+        SGD([np.ones(2)])
+    with pytest.raises(ValueError, match=r"Adam: params\[0\] \(shape \(3,\)\) does not require"):
+        Adam([Tensor(np.ones(3))])
+    with pytest.raises(ValueError, match=r"Adam: params\[1\] .* not a leaf"):
+        Adam([weights, weights * 2])
+    with pytest.raises(ValueError, match=r"SGD: params\[1\] \(shape \(2, 2\)\) appears more"):
+        SGD([weights, weights])
+
+
+@pytest.mark.parametrize(
+    ("cls", "name", "value", "error", "match"),
+    [
+        (SGD, "learning_rate", -1.0, ValueError, "SGD: learning_rate must be finite and >= 0"),
+        (Adam, "learning_rate", float("inf"), ValueError, "Adam: learning_rate .* got inf"),
+        (Adam, "learning_rate", "0.1", TypeError, "Adam: learning_rate must be a real number"),
+        (RMSprop, "decay", -1e-3, ValueError, "RMSprop: decay must be finite and >= 0"),
+        (Adagrad, "decay", float("nan"), ValueError, "Adagrad: decay .* got nan"),
+        (Adagrad, "epsilon", -1e-7, ValueError, "Adagrad: epsilon must be finite and >= 0"),
+        (Adam, "epsilon", None, TypeError, "Adam: epsilon must be a real number, got NoneType"),
+        (SGD, "momentum", 1.0, ValueError, r"SGD: momentum must be in \[0, 1\), got 1.0"),
+        (SGD, "momentum", -0.5, ValueError, r"SGD: momentum must be in \[0, 1\), got -0.5"),
+        (SGD, "momentum", True, TypeError, "SGD: momentum must be a real number, got bool"),
+        (RMSprop, "rho", 1.5, ValueError, r"RMSprop: rho must be in \[0, 1\)"),
+        (Adam, "beta_1", 1.0, ValueError, r"Adam: beta_1 must be in \[0, 1\)"),
+        (Adam, "beta_2", float("nan"), ValueError, r"Adam: beta_2 must be in \[0, 1\), got nan"),
+    ],
+)
+def test_optimizer_rejects_bad_hyperparameters(cls, name, value, error, match):
+    with pytest.raises(error, match=match):
+        cls(make_params(), **{name: value})
+
+
+def test_optimizer_hyperparameters_become_python_floats():
+    optimizer = Adam(
+        make_params(np.float32), learning_rate=np.float64(0.01), beta_1=np.float32(0.5)
+    )
+    assert type(optimizer.learning_rate) is float
+    assert optimizer.beta_1 == 0.5 and type(optimizer.beta_1) is float
+    assert repr(optimizer).startswith("Adam(4 params, learning_rate=0.01, decay=0.0")

@@ -1,0 +1,63 @@
+"""Adam: momentum plus RMSprop's cache, both bias-corrected (the book's ch. 10)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from tinygrad_nnfs.optim.optimizer import Optimizer
+from tinygrad_nnfs.tensor import Tensor
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    """m, v moving averages of g and g**2; w += -lr * m_hat / (sqrt(v_hat) + epsilon)."""
+
+    epsilon: float
+    beta_1: float
+    beta_2: float
+    _STATE = ("momentums", "cache")
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        learning_rate: float = 0.001,
+        decay: float = 0.0,
+        epsilon: float = 1e-7,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+    ) -> None:
+        super().__init__(
+            params,
+            learning_rate=learning_rate,
+            decay=decay,
+            epsilon=epsilon,
+            beta_1=beta_1,
+            beta_2=beta_2,
+        )
+
+    def _update(self, learning_rate: float) -> None:
+        beta_1, beta_2, epsilon = self.beta_1, self.beta_2, self.epsilon
+        # NOTE: the bias correction uses iterations + 1, as in the book.
+        correction_1 = 1 - beta_1 ** (self.iterations + 1)
+        correction_2 = 1 - beta_2 ** (self.iterations + 1)
+        state = self._state
+        for param, momentums, cache in zip(
+            self.params, state["momentums"], state["cache"], strict=True
+        ):
+            grad = param._grad
+            if grad is None:
+                continue
+            # In place, float for float the book's m = b1 * m + (1 - b1) * g and
+            # v = b2 * v + (1 - b2) * g**2.
+            momentums *= beta_1
+            momentums += (1 - beta_1) * grad
+            cache *= beta_2
+            cache += (1 - beta_2) * grad**2
+            momentums_corrected = momentums / correction_1
+            cache_corrected = cache / correction_2
+            param.data += (
+                -learning_rate * momentums_corrected / (np.sqrt(cache_corrected) + epsilon)
+            )

@@ -1,0 +1,226 @@
+"""Optimizer: the base of every optimizer, with the book's learning-rate decay."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_nnfs.tensor import Tensor
+
+__all__ = ["Optimizer"]
+
+
+class Optimizer(ABC):
+    """Holds the parameters, the decayed learning rate and the per-parameter state arrays.
+
+    Subclasses pass their hyper-parameters to `__init__` by keyword (validated, saved in
+    `state_dict()`), name their per-parameter arrays in `_STATE` and implement
+    `_update(learning_rate)`, which applies the rule to every parameter that has a gradient.
+    """
+
+    learning_rate: float
+    decay: float
+    # Hyper-parameters in [0, 1) rather than merely non-negative.
+    _FRACTIONS = frozenset({"momentum", "rho", "beta_1", "beta_2"})
+    _STATE: tuple[str, ...] = ()
+
+    def __init__(self, params: Iterable[Tensor], **hyperparameters: float) -> None:
+        self.params = _check_params(type(self).__name__, params)
+        hyperparameters = self._checked_hyperparameters(hyperparameters)
+        self._hyperparameter_names = tuple(hyperparameters)
+        for name, value in hyperparameters.items():
+            setattr(self, name, value)
+        self.current_learning_rate = self.learning_rate
+        self.iterations = 0
+        self._state = {
+            name: [np.zeros_like(param.data) for param in self.params]
+            for name in self._state_names(hyperparameters)
+        }
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{name}={getattr(self, name)}" for name in self._hyperparameter_names)
+        return f"{type(self).__name__}({len(self.params)} params, {options})"
+
+    def step(self) -> None:
+        """Decay the learning rate, update every parameter that has a gradient, count the step."""
+        # The book's expression, float for float (with decay 0 it equals learning_rate).
+        self.current_learning_rate = self.learning_rate * (
+            1.0 / (1.0 + self.decay * self.iterations)
+        )
+        self._update(self.current_learning_rate)
+        self.iterations += 1
+
+    def zero_grad(self) -> None:
+        """Clear the gradient of every parameter."""
+        for param in self.params:
+            param.grad = None
+
+    def state_dict(self) -> dict[str, Any]:
+        """Hyper-parameters, step count, current rate and copies of the state arrays.
+
+        Flat: scalars under their names and arrays under `<state>.<param index>`
+        (e.g. `cache.0`), so `numpy.savez(path, **optimizer.state_dict())` stores it.
+        """
+        state: dict[str, Any] = {name: getattr(self, name) for name in self._hyperparameter_names}
+        state["iterations"] = self.iterations
+        state["current_learning_rate"] = self.current_learning_rate
+        for name, arrays in self._state.items():
+            for index, array in enumerate(arrays):
+                state[f"{name}.{index}"] = array.copy()
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a `state_dict()`, validating all of it before changing anything."""
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{where}: expected a dict, got {type(state_dict).__name__}")
+        scalars = (*self._hyperparameter_names, "iterations", "current_learning_rate")
+        _check_keys(self, where, state_dict, set(scalars), extra_allowed=True)
+        hyperparameters = self._checked_hyperparameters(
+            {name: _scalar(where, name, state_dict[name]) for name in self._hyperparameter_names},
+            where,
+        )
+        # Which arrays are expected depends on the saved hyper-parameters (SGD's momentum).
+        names = self._state_names(hyperparameters)
+        expected = {
+            *scalars,
+            *(f"{name}.{index}" for name in names for index in range(len(self.params))),
+        }
+        _check_keys(self, where, state_dict, expected, extra_allowed=False)
+        iterations = _scalar(where, "iterations", state_dict["iterations"])
+        if (
+            isinstance(iterations, bool)
+            or not isinstance(iterations, numbers.Integral)
+            or iterations < 0
+        ):
+            raise ValueError(f"{where}: iterations must be an int >= 0, got {iterations!r}")
+        current_learning_rate = _scalar(
+            where, "current_learning_rate", state_dict["current_learning_rate"]
+        )
+        _check_number(where, "current_learning_rate", current_learning_rate, fraction=False)
+        state = {
+            name: [
+                _state_array(where, f"{name}.{index}", state_dict[f"{name}.{index}"], param)
+                for index, param in enumerate(self.params)
+            ]
+            for name in names
+        }
+        for name, value in hyperparameters.items():
+            setattr(self, name, value)
+        self.iterations = int(iterations)
+        self.current_learning_rate = float(current_learning_rate)
+        self._state = state
+
+    # ---- for subclasses ----------------------------------------------------------------------
+    @abstractmethod
+    def _update(self, learning_rate: float) -> None:
+        """Apply the update rule with `learning_rate` to every parameter that has a gradient."""
+
+    def _state_names(self, hyperparameters: dict[str, float]) -> tuple[str, ...]:
+        """Names of the per-parameter arrays the rule keeps under these hyper-parameters."""
+        return self._STATE
+
+    def _checked_hyperparameters(
+        self, hyperparameters: dict[str, Any], where: str | None = None
+    ) -> dict[str, float]:
+        """The hyper-parameters as Python floats (so float32 parameters stay float32)."""
+        where = where or type(self).__name__
+        return {
+            name: _check_number(where, name, value, fraction=name in self._FRACTIONS)
+            for name, value in hyperparameters.items()
+        }
+
+
+def _check_params(where: str, params: Any) -> list[Tensor]:
+    """The parameters as a list: Tensors that require grad, each once, at least one."""
+    # A Tensor is iterable (over its rows), which would silently optimise the wrong tensors.
+    if isinstance(params, Tensor | str | dict) or not isinstance(params, Iterable):
+        raise TypeError(
+            f"{where}: params must be an iterable of Tensors such as model.parameters(), "
+            f"got {type(params).__name__}; wrap a single tensor in a list: [tensor]"
+        )
+    params = list(params)
+    if not params:
+        raise ValueError(f"{where}: params is empty; pass the tensors to optimise")
+    seen: set[int] = set()
+    for index, param in enumerate(params):
+        if not isinstance(param, Tensor):
+            raise TypeError(
+                f"{where}: params[{index}] is a {type(param).__name__}, not a Tensor; "
+                f"pass model.parameters() (not named_parameters() or a state_dict)"
+            )
+        if not param.requires_grad:
+            raise ValueError(
+                f"{where}: params[{index}] (shape {param.shape}) does not require grad; "
+                f"create it with requires_grad=True"
+            )
+        if not param.is_leaf:
+            raise ValueError(
+                f"{where}: params[{index}] (shape {param.shape}) is the result of an op, not a "
+                f"leaf tensor; optimise the leaves it was computed from"
+            )
+        if id(param) in seen:
+            raise ValueError(
+                f"{where}: params[{index}] (shape {param.shape}) appears more than once; "
+                f"pass each parameter once"
+            )
+        seen.add(id(param))
+    return params
+
+
+def _check_number(where: str, name: str, value: Any, *, fraction: bool) -> float:
+    """A finite real hyper-parameter, >= 0, and < 1 if it is a `fraction`, as a Python float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{where}: {name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if fraction and not 0.0 <= value < 1.0:
+        raise ValueError(f"{where}: {name} must be in [0, 1), got {value}")
+    if not math.isfinite(value) or value < 0.0:
+        raise ValueError(f"{where}: {name} must be finite and >= 0, got {value}")
+    return value
+
+
+def _check_keys(
+    optimizer: Optimizer,
+    where: str,
+    state_dict: dict[str, Any],
+    expected: set[str],
+    *,
+    extra_allowed: bool,
+) -> None:
+    """Raise naming every missing key (and every unexpected one, unless `extra_allowed`)."""
+    missing = sorted(expected - state_dict.keys())
+    unexpected = [] if extra_allowed else sorted(map(str, state_dict.keys() - expected))
+    if missing or unexpected:
+        problems = [f"missing keys {missing}"] if missing else []
+        problems += [f"unexpected keys {unexpected}"] if unexpected else []
+        raise ValueError(
+            f"{where}: {', '.join(problems)}; pass the state_dict() of a "
+            f"{type(optimizer).__name__} over the same {len(optimizer.params)} parameters"
+        )
+
+
+def _scalar(where: str, key: str, value: Any) -> Any:
+    """A state-dict scalar, unwrapping the 0-d arrays that numpy.load gives back."""
+    if isinstance(value, np.ndarray):
+        if value.ndim != 0:
+            raise ValueError(f"{where}: {key} must be a scalar, got shape {value.shape}")
+        return value.item()
+    return value
+
+
+def _state_array(where: str, key: str, value: Any, param: Tensor) -> np.ndarray:
+    """A copy of a saved state array in `param`'s dtype, after checking shape and dtype kind."""
+    if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+        kind = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
+        raise TypeError(f"{where}: {key} must be a float ndarray, got {kind}")
+    if value.shape != param.shape:
+        raise ValueError(
+            f"{where}: {key} has shape {value.shape} but its parameter has shape {param.shape}"
+        )
+    return value.astype(param.dtype, copy=True)
