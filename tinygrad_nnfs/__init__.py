@@ -6,11 +6,13 @@ from tinygrad_nnfs.tensor import Tensor, manual_seed, no_grad, set_default_dtype
 # isort: split
 from tinygrad_nnfs.function import Function
 from tinygrad_nnfs.gradcheck import GradcheckError, gradcheck
+from tinygrad_nnfs.graph import draw_graph
 
 __all__ = [
     "Function",
     "GradcheckError",
     "Tensor",
+    "draw_graph",
     "gradcheck",
     "manual_seed",
     "no_grad",
