@@ -1,0 +1,177 @@
+"""Dense, Dropout and the activation modules against the book's NumPy code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+
+from tinygrad_nnfs import Tensor, manual_seed
+from tinygrad_nnfs.nn import Dense, Dropout, ReLU, Sequential, Sigmoid, Softmax, Tanh
+from tinygrad_nnfs.testing import arrays, assert_grad_matches_numeric
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_dense_init_is_the_books_randn_after_manual_seed(seed):
+    manual_seed(seed)
+    layer = Dense(3, 5, dtype=np.float64)
+    assert_array_equal(layer.weights.data, 0.01 * np.random.RandomState(seed).randn(3, 5))
+    assert_array_equal(layer.biases.data, np.zeros((1, 5)))
+    assert layer.weights.requires_grad and layer.biases.requires_grad
+    assert (layer.weights.name, layer.biases.name) == ("weights", "biases")
+
+
+def test_dense_layers_draw_in_program_order_and_cast_to_the_default_dtype():
+    manual_seed(0)
+    dense1, dense2 = Dense(2, 64), Dense(64, 3)
+    book = np.random.RandomState(0)
+    assert_array_equal(dense1.weights.data, (0.01 * book.randn(2, 64)).astype(np.float32))
+    assert_array_equal(dense2.weights.data, (0.01 * book.randn(64, 3)).astype(np.float32))
+    assert dense1.weights.dtype == dense1.biases.dtype == np.float32
+
+
+def test_dense_rng_is_an_independent_stream():
+    manual_seed(0)
+    layer = Dense(2, 3, rng=5, dtype=np.float64)
+    assert_array_equal(layer.weights.data, 0.01 * np.random.RandomState(5).randn(2, 3))
+    # the library stream was not advanced by the layer
+    assert_array_equal(Tensor.randn(4, dtype=np.float64).data, np.random.RandomState(0).randn(4))
+
+
+@given(inputs=arrays((4, 3)))
+def test_dense_forward_is_inputs_at_weights_plus_biases(inputs):
+    layer = Dense(3, 2, rng=0, dtype=np.float64)
+    layer.biases.data[...] = [[0.5, -1.5]]
+    expected = inputs @ layer.weights.data + layer.biases.data
+    assert_array_equal(layer(inputs).data, expected)
+    assert_array_equal(layer(Tensor(inputs)).data, expected)
+
+
+def test_dense_forward_takes_nested_lists_in_the_default_dtype():
+    layer = Dense(2, 1, rng=0)
+    out = layer([[1.0, 2.0]])
+    assert out.dtype == np.float32
+    assert_array_equal(out.data, np.float32([[1, 2]]) @ layer.weights.data)
+
+
+def test_dense_gradients_are_the_books_backward():
+    layer = Dense(3, 2, rng=1, dtype=np.float64)
+    inputs = Tensor(np.random.RandomState(2).randn(5, 3), requires_grad=True)
+    dvalues = np.random.RandomState(3).randn(5, 2)
+    layer(inputs).backward(dvalues)
+    assert_allclose(layer.weights.grad.data, inputs.data.T @ dvalues, rtol=1e-12)
+    assert_allclose(layer.biases.grad.data, np.sum(dvalues, axis=0, keepdims=True), rtol=1e-12)
+    assert_allclose(inputs.grad.data, dvalues @ layer.weights.data.T, rtol=1e-12)
+
+
+def test_dense_gradcheck():
+    layer = Dense(3, 2, rng=0, dtype=np.float64)
+
+    def forward(inputs, weights, biases):
+        layer.weights, layer.biases = weights, biases
+        return layer(inputs)
+
+    rng = np.random.RandomState(4)
+    assert_grad_matches_numeric(forward, rng.randn(4, 3), rng.randn(3, 2), rng.randn(1, 2))
+
+
+@pytest.mark.parametrize(
+    ("shape", "received"), [((5, 3), "got 3"), ((3,), "got 3"), ((), "got a scalar")]
+)
+def test_dense_wrong_feature_count_names_layer_and_counts(shape, received):
+    with pytest.raises(ValueError, match=rf"Dense\(2, 64\): expected inputs with 2 .*{received}"):
+        Dense(2, 64)(np.ones(shape))
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "message"),
+    [
+        ((0, 3), {}, ValueError, "n_inputs must be positive, got 0"),
+        ((2, -1), {}, ValueError, "n_neurons must be positive, got -1"),
+        ((2.5, 3), {}, TypeError, "n_inputs must be an int"),
+        ((True, 3), {}, TypeError, "n_inputs must be an int"),
+        ((2, 3), {"weight_regularizer_l2": -1e-4}, ValueError, "weight_regularizer_l2 must be"),
+        ((2, 3), {"bias_regularizer_l1": float("nan")}, ValueError, "bias_regularizer_l1"),
+        ((2, 3), {"weight_regularizer_l1": "0.1"}, TypeError, "weight_regularizer_l1"),
+        ((2, 3), {"dtype": np.int64}, TypeError, r"Dense\(2, 3\): dtype must be a float"),
+    ],
+)
+def test_dense_rejects_bad_arguments(args, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        Dense(*args, **kwargs)
+
+
+def test_dense_repr_shows_sizes_and_active_regularizers():
+    assert repr(Dense(2, 64)) == "Dense(2, 64)"
+    assert repr(Dense(2, 64, weight_regularizer_l2=5e-4)) == (
+        "Dense(2, 64, weight_regularizer_l2=0.0005)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("rate", "error"), [(-0.1, ValueError), (1.0, ValueError), ("0.5", TypeError)]
+)
+def test_dropout_rejects_rates_outside_zero_one(rate, error):
+    with pytest.raises(error, match="Dropout: rate"):
+        Dropout(rate)
+
+
+def test_dropout_mask_is_the_books_binomial_draw():
+    manual_seed(0)
+    inputs = np.random.RandomState(1).randn(4, 6)
+    out = Dropout(0.1)(inputs)
+    mask = np.random.RandomState(0).binomial(1, 0.9, size=(4, 6)) / 0.9
+    assert_array_equal(out.data, inputs * mask)
+
+
+def test_dropout_drops_about_rate_and_scales_the_rest():
+    manual_seed(0)
+    out = Dropout(0.3)(np.ones((200, 500), dtype=np.float32)).data
+    assert abs(np.mean(out == 0) - 0.3) < 0.01
+    assert_allclose(out[out != 0], 1 / 0.7, rtol=1e-6)
+    assert abs(out.mean() - 1) < 0.02  # inverted dropout keeps the expected activation
+
+
+def test_train_and_eval_toggle_dropout_through_containers():
+    model = Sequential(Dense(3, 3, rng=0), Dropout(0.5))
+    inputs = np.ones((50, 3), dtype=np.float32)
+    assert model.eval() is model
+    assert not model[1].training
+    assert_array_equal(model[1](inputs).data, inputs)  # eval: identity
+    assert_array_equal(model(inputs).data, model[0](inputs).data)
+    model.train()
+    assert model[1].training
+    assert np.any(model[1](inputs).data == 0)
+
+
+def test_dropout_gradient_is_the_mask():
+    manual_seed(3)
+    inputs = Tensor(np.ones((3, 4)), requires_grad=True)
+    out = Dropout(0.25)(inputs)
+    out.sum().backward()
+    assert_array_equal(inputs.grad.data, out.data)
+
+
+@pytest.mark.parametrize(
+    ("module", "reference"),
+    [
+        (ReLU(), lambda x: np.maximum(0, x)),
+        (Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
+        (Tanh(), np.tanh),
+        (Softmax(), lambda x: np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True)),
+        (Softmax(axis=0), lambda x: np.exp(x) / np.exp(x).sum(axis=0, keepdims=True)),
+    ],
+)
+@given(inputs=arrays((3, 4)))
+def test_activation_matches_numpy_and_gradchecks(module, reference, inputs):
+    assert_allclose(module(inputs).data, reference(inputs), rtol=1e-12)
+    assert_grad_matches_numeric(module, inputs)
+
+
+@given(rows=st.integers(1, 5))
+def test_softmax_rows_sum_to_one_for_huge_logits(rows):
+    probs = Softmax()(np.full((rows, 3), 1e4) * [1, 0, -1]).data
+    assert np.all(np.isfinite(probs))
+    assert_allclose(probs.sum(axis=1), 1)

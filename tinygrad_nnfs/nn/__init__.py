@@ -1,0 +1,30 @@
+"""Layers, activations, losses and penalties as Modules, the way torch.nn arranges them."""
+
+from tinygrad_nnfs.nn.activations import ReLU, Sigmoid, Softmax, Tanh
+from tinygrad_nnfs.nn.layers import Dense, Dropout
+from tinygrad_nnfs.nn.losses import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    SoftmaxCrossEntropy,
+)
+from tinygrad_nnfs.nn.module import Module, Sequential
+from tinygrad_nnfs.nn.regularization import regularization_loss
+
+__all__ = [
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "Dense",
+    "Dropout",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
+    "Module",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "SoftmaxCrossEntropy",
+    "Tanh",
+    "regularization_loss",
+]

@@ -1,0 +1,126 @@
+"""Dense and Dropout layers, written as compositions of Tensor ops."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from tinygrad_nnfs.nn.module import Module
+from tinygrad_nnfs.tensor import Tensor, _as_tensor, _resolve_rng, get_default_dtype
+
+__all__ = ["Dense", "Dropout"]
+
+_REGULARIZERS = (
+    "weight_regularizer_l1",
+    "weight_regularizer_l2",
+    "bias_regularizer_l1",
+    "bias_regularizer_l2",
+)
+
+
+def _check_size(layer: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{layer}: {name} must be an int, got {type(value).__name__} {value!r}")
+    if value <= 0:
+        raise ValueError(f"{layer}: {name} must be positive, got {value}")
+    return int(value)
+
+
+def _check_strength(layer: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{layer}: {name} must be a number, got {type(value).__name__} {value!r}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{layer}: {name} must be a finite number >= 0, got {value}")
+    return float(value)
+
+
+class Dense(Module):
+    """Fully connected layer: inputs (batch, n_inputs) -> inputs @ weights + biases.
+
+    weights (n_inputs, n_neurons) start as the book's `0.01 * np.random.randn`, drawn
+    from the library stream (or `rng`) in float64 and cast to `dtype` (default float
+    dtype when None); biases start as zeros (1, n_neurons). The regularizer strengths
+    are read by nn.regularization_loss.
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        n_neurons: int,
+        *,
+        weight_regularizer_l1: float = 0,
+        weight_regularizer_l2: float = 0,
+        bias_regularizer_l1: float = 0,
+        bias_regularizer_l2: float = 0,
+        rng: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        n_inputs = _check_size("Dense", "n_inputs", n_inputs)
+        n_neurons = _check_size("Dense", "n_neurons", n_neurons)
+        layer = f"Dense({n_inputs}, {n_neurons})"
+        self.weight_regularizer_l1 = _check_strength(
+            layer, "weight_regularizer_l1", weight_regularizer_l1
+        )
+        self.weight_regularizer_l2 = _check_strength(
+            layer, "weight_regularizer_l2", weight_regularizer_l2
+        )
+        self.bias_regularizer_l1 = _check_strength(
+            layer, "bias_regularizer_l1", bias_regularizer_l1
+        )
+        self.bias_regularizer_l2 = _check_strength(
+            layer, "bias_regularizer_l2", bias_regularizer_l2
+        )
+        dtype = np.dtype(get_default_dtype() if dtype is None else dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{layer}: dtype must be a float dtype, got {dtype}")
+        draws = _resolve_rng(rng).standard_normal((n_inputs, n_neurons))
+        self.weights = Tensor(0.01 * draws, requires_grad=True, dtype=dtype, name="weights")
+        self.biases = Tensor(
+            np.zeros((1, n_neurons)), requires_grad=True, dtype=dtype, name="biases"
+        )
+
+    def forward(self, inputs: Any) -> Tensor:
+        """inputs (batch, n_inputs) -> (batch, n_neurons)."""
+        inputs = _as_tensor(inputs)
+        n_inputs = self.weights.data.shape[0]
+        if inputs.data.shape[-1:] != (n_inputs,):
+            raise ValueError(
+                f"{self!r}: expected inputs with {n_inputs} features (last axis), got "
+                f"{inputs.data.shape[-1] if inputs.ndim else 'a scalar'} (inputs of shape "
+                f"{inputs.shape}); pass an array of shape (n_samples, {n_inputs})"
+            )
+        return inputs @ self.weights + self.biases
+
+    def extra_repr(self) -> str:
+        n_inputs, n_neurons = self.weights.shape
+        strengths = [
+            f"{name}={getattr(self, name):g}" for name in _REGULARIZERS if getattr(self, name)
+        ]
+        return ", ".join([str(n_inputs), str(n_neurons), *strengths])
+
+
+class Dropout(Module):
+    """Inverted dropout: in training zero a `rate` fraction of units, scale the rest by 1/(1-rate).
+
+    The mask is `binomial(1, 1 - rate, shape)` from the library stream, the book's draw;
+    in eval() mode the layer is the identity.
+    """
+
+    def __init__(self, rate: float) -> None:
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real):
+            raise TypeError(f"Dropout: rate must be a number, got {type(rate).__name__}")
+        if not 0 <= rate < 1:
+            raise ValueError(
+                f"Dropout: rate (the fraction of units dropped) must be in [0, 1), got {rate}"
+            )
+        self.rate = float(rate)
+
+    def forward(self, inputs: Any) -> Tensor:
+        """Same shape out as in."""
+        return _as_tensor(inputs).dropout(self.rate, training=self.training)
+
+    def extra_repr(self) -> str:
+        return f"rate={self.rate:g}"

@@ -1,0 +1,268 @@
+"""Module: parameters found by attribute, train/eval mode, and state dicts saved as .npz."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+import zipfile
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from tinygrad_nnfs.tensor import Tensor
+
+__all__ = ["Module", "Sequential"]
+
+# What np.load raises on a truncated or corrupt archive (zlib.error: compressed members).
+_CORRUPT_FILE_ERRORS = (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, zlib.error)
+
+
+class Module:
+    """Base of layers, activations, losses and models: subclass it and define `forward`.
+
+    Parameters are found by attribute: every leaf Tensor that requires grad and every
+    sub-Module stored on the module (also inside lists and tuples, named by index), in the
+    order the attributes were first assigned. Calling `super().__init__()` is optional.
+    """
+
+    training: bool = True  # a class default, so subclasses need not call super().__init__()
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation; subclasses override it."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ---- discovery ----------------------------------------------------------------------------
+    def _members(self) -> Iterator[tuple[str, Module | Tensor]]:
+        """Direct sub-Modules and parameters with their names, in attribute order."""
+        for name, value in vars(self).items():
+            if isinstance(value, list | tuple):
+                for index, item in enumerate(value):
+                    if _is_member(item):
+                        yield f"{name}.{index}", item
+            elif _is_member(value):
+                yield name, value
+
+    def children(self) -> Iterator[Module]:
+        """The direct sub-Modules, in attribute order."""
+        for _, member in self._members():
+            if isinstance(member, Module):
+                yield member
+
+    def modules(self) -> Iterator[Module]:
+        """This module, then every sub-Module depth-first; each once, even if shared."""
+        return _walk_modules(self, {id(self)})
+
+    def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
+        """("dense1.weights", tensor) pairs, recursively; a shared tensor appears once."""
+        return _walk_parameters(self, "", {id(self)})
+
+    def parameters(self) -> list[Tensor]:
+        """Every parameter, in named_parameters() order (a list: safe to iterate twice)."""
+        return [param for _, param in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Clear the gradient of every parameter."""
+        for param in self.parameters():
+            param.grad = None
+
+    # ---- mode ---------------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (Dropout active) on this module and all sub-Modules; return self."""
+        for module in self.modules():
+            module.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode (Dropout is the identity) everywhere; return self."""
+        return self.train(False)
+
+    # ---- state ----------------------------------------------------------------------------------
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """Parameter name -> a copy of its array, in named_parameters() order."""
+        return OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Copy arrays into the parameters, keeping their dtypes; validate everything first.
+
+        Keys must match named_parameters() exactly, shapes must match and dtype kinds
+        must agree (float into float). On any problem a ValueError names the key and
+        no parameter has changed.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"load_state_dict: expected a mapping name -> array (from state_dict()), "
+                f"got {type(state_dict).__name__}"
+            )
+        params = dict(self.named_parameters())
+        missing = [name for name in params if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in params]
+        if missing or unexpected:
+            raise ValueError(
+                f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}; "
+                f"the state must come from a {type(self).__name__} of the same architecture"
+            )
+        updates = []
+        for name, param in params.items():
+            value = state_dict[name]
+            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            if array.shape != param.shape:
+                raise ValueError(
+                    f"load_state_dict: key {name!r} has shape {array.shape} but the parameter "
+                    f"has shape {param.shape}"
+                )
+            if array.dtype.kind != param.dtype.kind:
+                raise ValueError(
+                    f"load_state_dict: key {name!r} has dtype {array.dtype} but the parameter "
+                    f"is {param.dtype}; load arrays of the same kind (float)"
+                )
+            if not param.data.flags.writeable:
+                raise ValueError(
+                    f"load_state_dict: the array of parameter {name!r} is read-only; "
+                    f"assign it a writable copy (param.data = param.data.copy())"
+                )
+            updates.append((param, array))
+        for param, array in updates:
+            param.data[...] = array
+
+    def save(self, path: str | os.PathLike[str]) -> str:
+        """Write state_dict() to an .npz file atomically; return the path written.
+
+        Like numpy.savez, ".npz" is appended when the path lacks it. The archive is
+        written to a temporary file in the same directory and moved into place, so an
+        interrupted save never leaves a half-written file under `path`.
+        """
+        path = _npz_path(path)
+        state = self.state_dict()
+        directory, filename = os.path.split(os.path.abspath(path))
+        temporary = os.path.join(directory, f".{filename}.{uuid.uuid4().hex}.tmp")
+        try:
+            with open(temporary, "xb") as file:
+                np.savez(file, **state)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(temporary)
+            raise
+        return path
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        """Load parameters saved by save() (".npz" appended as save() does); no pickle.
+
+        A missing file raises FileNotFoundError; a corrupt file or a mismatched state
+        raises ValueError naming the file (and the key). Either way the model is unchanged.
+        """
+        path = _npz_path(path)
+        try:
+            with open(path, "rb") as file:
+                state = _read_npz(file, path)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"load: no such file {path!r}; save the model first with model.save({path!r})"
+            ) from None
+        try:
+            self.load_state_dict(state)
+        except ValueError as error:
+            raise ValueError(f"load: {path!r}: {error}") from None
+
+    # ---- display ---------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The arguments shown inside the parentheses of repr(); empty by default."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = [(name, m) for name, m in self._members() if isinstance(m, Module)]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        for name, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join([*lines, ")"])
+
+
+def _is_member(value: Any) -> bool:
+    """A sub-Module, or a parameter: a leaf Tensor that requires grad (not a cached output)."""
+    if isinstance(value, Module):
+        return True
+    return isinstance(value, Tensor) and value.requires_grad and value.is_leaf
+
+
+def _walk_modules(module: Module, seen: set[int]) -> Iterator[Module]:
+    yield module
+    for child in module.children():
+        if id(child) not in seen:
+            seen.add(id(child))
+            yield from _walk_modules(child, seen)
+
+
+def _walk_parameters(module: Module, prefix: str, seen: set[int]) -> Iterator[tuple[str, Tensor]]:
+    for name, member in module._members():
+        if id(member) in seen:
+            continue
+        seen.add(id(member))
+        if isinstance(member, Module):
+            yield from _walk_parameters(member, f"{prefix}{name}.", seen)
+        else:
+            yield prefix + name, member
+
+
+def _read_npz(file: Any, path: str) -> dict[str, np.ndarray]:
+    """Every array of an .npz archive, read eagerly; ValueError naming `path` if unreadable."""
+    try:
+        archive = np.load(file, allow_pickle=False)
+        if isinstance(archive, np.lib.npyio.NpzFile):
+            with archive:
+                return {name: archive[name] for name in archive.files}
+    except _CORRUPT_FILE_ERRORS as error:
+        raise ValueError(
+            f"load: {path!r} is not a readable .npz archive (truncated or corrupt?): "
+            f"{type(error).__name__}: {error}"
+        ) from None
+    raise ValueError(f"load: {path!r} holds a single array, not a state dict written by save()")
+
+
+def _npz_path(path: str | os.PathLike[str]) -> str:
+    path = os.fspath(path)
+    return path if path.endswith(".npz") else path + ".npz"
+
+
+class Sequential(Module):
+    """Modules applied in order; the i-th is named "i" ("0.weights"), indexable, len()-able."""
+
+    def __init__(self, *modules: Module) -> None:
+        for index, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(
+                    f"Sequential: argument {index} is a {type(module).__name__}, not a Module; "
+                    f"wrap functions in a Module subclass"
+                )
+            setattr(self, str(index), module)
+        self._length = len(modules)
+
+    def forward(self, inputs: Any) -> Any:
+        """Feed inputs through every module in turn."""
+        for module in self:
+            inputs = module(inputs)
+        return inputs
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[Module]:
+        return (getattr(self, str(index)) for index in range(self._length))
+
+    def __getitem__(self, index: int | slice) -> Module:
+        if isinstance(index, slice):
+            return Sequential(*list(self)[index])
+        if not -self._length <= index < self._length:
+            raise IndexError(f"Sequential: index {index} out of range for {self._length} modules")
+        return getattr(self, str(index % self._length))
