@@ -4,6 +4,7 @@
 from tinygrad_nnfs.tensor import Tensor, manual_seed, no_grad, set_default_dtype
 
 # isort: split
+from tinygrad_nnfs import nn
 from tinygrad_nnfs.function import Function
 from tinygrad_nnfs.gradcheck import GradcheckError, gradcheck
 from tinygrad_nnfs.graph import draw_graph
@@ -15,6 +16,7 @@ __all__ = [
     "draw_graph",
     "gradcheck",
     "manual_seed",
+    "nn",
     "no_grad",
     "set_default_dtype",
 ]
