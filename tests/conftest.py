@@ -2,7 +2,10 @@
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from tinygrad_nnfs.tensor import get_default_dtype, set_default_dtype
 
 settings.register_profile(
     "ci",
@@ -13,3 +16,11 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def _restore_default_dtype():
+    """Tests (and the demo's --dtype) may change the default float dtype; put it back."""
+    previous = get_default_dtype()
+    yield
+    set_default_dtype(previous)

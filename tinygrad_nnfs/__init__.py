@@ -1,10 +1,10 @@
 """tinygrad_nnfs: an autograd engine on NumPy for readers of Neural Networks from Scratch."""
 
 # tensor.py must load first: it imports ops, which import function, which imports tensor.
-from tinygrad_nnfs.tensor import Tensor, manual_seed, no_grad, set_default_dtype
+from tinygrad_nnfs.tensor import Tensor, detect_anomaly, manual_seed, no_grad, set_default_dtype
 
 # isort: split
-from tinygrad_nnfs import nn
+from tinygrad_nnfs import datasets, nn, optim
 from tinygrad_nnfs.function import Function
 from tinygrad_nnfs.gradcheck import GradcheckError, gradcheck
 from tinygrad_nnfs.graph import draw_graph
@@ -13,10 +13,13 @@ __all__ = [
     "Function",
     "GradcheckError",
     "Tensor",
+    "datasets",
+    "detect_anomaly",
     "draw_graph",
     "gradcheck",
     "manual_seed",
     "nn",
     "no_grad",
+    "optim",
     "set_default_dtype",
 ]

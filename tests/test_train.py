@@ -1,0 +1,220 @@
+"""fit and evaluate: logging, history, validation, mini-batches, interruption, errors."""
+
+import numpy as np
+import pytest
+
+from tinygrad_nnfs import datasets, manual_seed, nn, optim
+from tinygrad_nnfs.train import evaluate, fit
+
+
+def _classifier(hidden: int = 16) -> nn.Sequential:
+    return nn.Sequential(nn.Dense(2, hidden), nn.ReLU(), nn.Dense(hidden, 3))
+
+
+def _data():
+    manual_seed(0)
+    return datasets.spiral_data(50, 3)
+
+
+def test_fit_logs_the_books_line_every_print_every_epochs_and_the_last():
+    X, y = _data()
+    model = _classifier()
+    lines = []
+    optimizer = optim.Adam(model.parameters(), learning_rate=0.05)
+    fit(
+        model,
+        nn.SoftmaxCrossEntropy(),
+        optimizer,
+        X,
+        y,
+        epochs=25,
+        print_every=10,
+        log=lines.append,
+    )
+    assert [line.split(",")[0] for line in lines] == [
+        "epoch: 0",
+        "epoch: 10",
+        "epoch: 20",
+        "epoch: 24",
+    ]
+    assert lines[0].startswith("epoch: 0, acc: ")
+    assert "(data_loss: " in lines[0] and "reg_loss: 0.000), lr: 0.05" in lines[0]
+
+
+def test_fit_history_matches_a_hand_written_loop():
+    X, y = _data()
+    model = _classifier()
+    optimizer = optim.SGD(model.parameters(), learning_rate=0.5)
+    history = fit(model, nn.SoftmaxCrossEntropy(), optimizer, X, y, epochs=5, print_every=0)
+
+    X, y = _data()
+    twin = _classifier()
+    twin_optimizer = optim.SGD(twin.parameters(), learning_rate=0.5)
+    loss_fn = nn.SoftmaxCrossEntropy()
+    for epoch in range(5):
+        loss = loss_fn(twin(X), y)
+        assert history["loss"][epoch] == pytest.approx(loss.item(), rel=1e-6)
+        twin_optimizer.zero_grad()
+        loss.backward()
+        twin_optimizer.step()
+    assert history["epoch"] == list(range(5))
+    np.testing.assert_array_equal(model[0].weights.data, twin[0].weights.data)
+
+
+def test_fit_reports_regularization_loss_separately():
+    X, y = _data()
+    model = nn.Sequential(nn.Dense(2, 8, weight_regularizer_l2=1e-2), nn.ReLU(), nn.Dense(8, 3))
+    optimizer = optim.Adam(model.parameters())
+    history = fit(model, nn.SoftmaxCrossEntropy(), optimizer, X, y, epochs=3, print_every=0)
+    assert all(reg > 0 for reg in history["reg_loss"])
+    assert history["loss"][0] == pytest.approx(history["data_loss"][0] + history["reg_loss"][0])
+
+
+def test_fit_with_validation_data_reports_it_without_training_on_it():
+    X, y = _data()
+    X_val, y_val = datasets.spiral_data(20, 3)
+    model = _classifier()
+    optimizer = optim.Adam(model.parameters(), learning_rate=0.05)
+    lines = []
+    history = fit(
+        model,
+        nn.SoftmaxCrossEntropy(),
+        optimizer,
+        X,
+        y,
+        epochs=3,
+        validation_data=(X_val, y_val),
+        print_every=1,
+        log=lines.append,
+    )
+    assert len(history["val_loss"]) == 3
+    assert "val_acc: " in lines[-1]
+    assert (history["val_loss"][-1], history["val_acc"][-1]) == pytest.approx(
+        evaluate(model, nn.SoftmaxCrossEntropy(), X_val, y_val)
+    )
+
+
+def test_fit_never_takes_a_gradient_from_validation_samples():
+    X, y = _data()
+    poisoned_y = np.full_like(y, 2)  # labels that would pull the model elsewhere if used
+    runs = []
+    for validation in [(X[:10], y[:10]), (X[:10], poisoned_y[:10])]:
+        manual_seed(1)
+        model = _classifier()
+        optimizer = optim.SGD(model.parameters(), learning_rate=0.5)
+        fit(
+            model,
+            nn.SoftmaxCrossEntropy(),
+            optimizer,
+            X,
+            y,
+            epochs=3,
+            validation_data=validation,
+            print_every=0,
+        )
+        runs.append(model[0].weights.data.copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_fit_validation_split_holds_samples_out_of_the_gradient():
+    X, y = _data()
+    model = _classifier()
+    optimizer = optim.SGD(model.parameters(), learning_rate=0.5)
+    history = fit(
+        model,
+        nn.SoftmaxCrossEntropy(),
+        optimizer,
+        X,
+        y,
+        epochs=2,
+        validation_split=0.2,
+        print_every=0,
+    )
+    assert len(history["val_acc"]) == 2
+
+
+def test_fit_mini_batches_take_one_step_per_batch():
+    X, y = _data()
+    model = _classifier()
+    optimizer = optim.SGD(model.parameters())
+    fit(model, nn.SoftmaxCrossEntropy(), optimizer, X, y, epochs=2, batch_size=32, print_every=0)
+    assert optimizer.iterations == 2 * 5  # ceil(150 / 32) batches per epoch
+
+
+def test_fit_regression_uses_the_books_precision_accuracy():
+    X, y = datasets.sine_data(200)
+    model = nn.Sequential(nn.Dense(1, 16), nn.Tanh(), nn.Dense(16, 1))
+    optimizer = optim.Adam(model.parameters(), learning_rate=0.01)
+    history = fit(model, nn.MeanSquaredError(), optimizer, X, y, epochs=3, print_every=0)
+    assert all(0 <= acc <= 1 for acc in history["acc"])
+
+
+def test_fit_returns_the_history_so_far_on_ctrl_c():
+    X, y = _data()
+    model = _classifier()
+    optimizer = optim.SGD(model.parameters())
+    calls = {"n": 0}
+
+    class InterruptingLoss(nn.SoftmaxCrossEntropy):
+        def forward(self, outputs, targets):
+            calls["n"] += 1
+            if calls["n"] == 4:
+                raise KeyboardInterrupt
+            return super().forward(outputs, targets)
+
+    lines = []
+    history = fit(model, InterruptingLoss(), optimizer, X, y, epochs=10, log=lines.append)
+    assert history["epoch"] == [0, 1, 2]
+    assert "interrupted" in lines[-1]
+    assert model(X).shape == (150, 3)  # the model is still usable
+
+
+def test_fit_takes_a_custom_accuracy_for_a_custom_loss():
+    X, y = _data()
+    model = _classifier()
+
+    def hinge(outputs, targets):
+        return (1 - outputs[np.arange(len(targets)), targets]).relu().mean()
+
+    history = fit(
+        model,
+        hinge,
+        optim.SGD(model.parameters()),
+        X,
+        y,
+        epochs=2,
+        print_every=0,
+        accuracy=lambda outputs, targets: 0.25,
+    )
+    assert history["acc"] == [0.25, 0.25]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"epochs": 0}, "epochs must be a positive int"),
+        ({"batch_size": 0}, "batch_size must be a positive int"),
+        ({"validation_split": 0.2, "validation_data": ([[0.0, 0.0]], [0])}, "not both"),
+    ],
+)
+def test_fit_rejects_bad_arguments(kwargs, match):
+    X, y = _data()
+    model = _classifier()
+    with pytest.raises(ValueError, match=match):
+        fit(model, nn.SoftmaxCrossEntropy(), optim.SGD(model.parameters()), X, y, **kwargs)
+
+
+def test_fit_rejects_mismatched_samples():
+    X, y = _data()
+    model = _classifier()
+    with pytest.raises(ValueError, match="X has 150 samples but y has 149"):
+        fit(model, nn.SoftmaxCrossEntropy(), optim.SGD(model.parameters()), X, y[:-1])
+
+
+def test_evaluate_restores_training_mode_and_records_no_graph():
+    X, y = _data()
+    model = nn.Sequential(nn.Dense(2, 8), nn.ReLU(), nn.Dropout(0.5), nn.Dense(8, 3))
+    loss, acc = evaluate(model, nn.SoftmaxCrossEntropy(), X, y, batch_size=40)
+    assert model.training
+    assert loss > 0 and 0 <= acc <= 1
+    assert all(p.grad is None for p in model.parameters())

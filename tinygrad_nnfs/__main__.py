@@ -1,0 +1,161 @@
+"""`python -m tinygrad_nnfs demo`: train the book's spiral classifier, test it, draw its graph."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from tinygrad_nnfs import datasets, nn, optim
+from tinygrad_nnfs.graph import draw_graph
+from tinygrad_nnfs.tensor import Tensor, manual_seed, set_default_dtype
+from tinygrad_nnfs.train import evaluate, fit
+
+__all__ = ["main"]
+
+# The book's settings for each optimizer on the spiral (chapter 10).
+OPTIMIZERS = {
+    "sgd": (optim.SGD, {"learning_rate": 1.0, "decay": 1e-3, "momentum": 0.9}),
+    "adagrad": (optim.Adagrad, {"learning_rate": 1.0, "decay": 1e-4}),
+    "rmsprop": (optim.RMSprop, {"learning_rate": 0.02, "decay": 1e-5, "rho": 0.999}),
+    "adam": (optim.Adam, {"learning_rate": 0.05, "decay": 5e-7}),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tinygrad_nnfs",
+        description="tinygrad_nnfs: autograd for readers of Neural Networks from Scratch.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo",
+        help="train the book's spiral classifier, test it out of sample, draw its graph",
+        description=(
+            "Train the book's 2-64-3 spiral classifier (manual_seed, spiral_data(100, 3), "
+            "Dense-ReLU-Dense, softmax cross-entropy, Adam(0.05, decay=5e-7), 10,001 epochs), "
+            "print the book's log lines, report accuracy and loss on a fresh spiral set, and "
+            "render the graph of one training step."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    demo.add_argument(
+        "--optimizer",
+        choices=sorted(OPTIMIZERS),
+        default="adam",
+        help="optimizer, with the book's learning rate and decay for it",
+    )
+    demo.add_argument(
+        "--learning-rate", type=float, default=None, help="override the optimizer's learning rate"
+    )
+    demo.add_argument(
+        "--decay", type=float, default=None, help="override the optimizer's learning-rate decay"
+    )
+    demo.add_argument("--epochs", type=int, default=10001, help="training epochs")
+    demo.add_argument("--hidden", type=int, default=64, help="neurons in the hidden layer")
+    demo.add_argument(
+        "--l2",
+        type=float,
+        default=0.0,
+        help="L2 strength on the hidden layer's weights and biases (book: 5e-4)",
+    )
+    demo.add_argument(
+        "--dropout", type=float, default=0.0, help="dropout rate after the hidden layer (book: 0.1)"
+    )
+    demo.add_argument("--samples", type=int, default=100, help="spiral samples per class")
+    demo.add_argument("--classes", type=int, default=3, help="spiral classes")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the library stream")
+    demo.add_argument(
+        "--dtype",
+        choices=["float32", "float64"],
+        default="float32",
+        help="float dtype of data and parameters",
+    )
+    demo.add_argument("--print-every", type=int, default=100, help="epochs between log lines")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("spiral_graph.svg"),
+        help="where to write the rendered graph of one training step (.svg, .png or .pdf)",
+    )
+    demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def demo(args: argparse.Namespace) -> None:
+    """Run the book's program with the command line's settings."""
+    set_default_dtype(np.dtype(args.dtype))
+    manual_seed(args.seed)
+    X, y = datasets.spiral_data(args.samples, args.classes)
+    layers: list[nn.Module] = [
+        nn.Dense(2, args.hidden, weight_regularizer_l2=args.l2, bias_regularizer_l2=args.l2),
+        nn.ReLU(),
+    ]
+    if args.dropout:
+        layers.append(nn.Dropout(args.dropout))
+    layers.append(nn.Dense(args.hidden, args.classes))
+    model = nn.Sequential(*layers)
+    for name, param in model.named_parameters():
+        param.name = name  # rendered graphs then read "0.weights", as in state_dict()
+    loss_fn = nn.SoftmaxCrossEntropy()
+    optimizer_class, settings = OPTIMIZERS[args.optimizer]
+    settings = dict(settings)
+    if args.learning_rate is not None:
+        settings["learning_rate"] = args.learning_rate
+    if args.decay is not None:
+        settings["decay"] = args.decay
+    optimizer = optimizer_class(model.parameters(), **settings)
+    options = ", ".join(f"{key}={value}" for key, value in settings.items())
+    print(f"model: {model}; loss: softmax cross-entropy; {optimizer_class.__name__}({options})")
+
+    start = time.perf_counter()
+    fit(
+        model,
+        loss_fn,
+        optimizer,
+        X,
+        y,
+        epochs=args.epochs,
+        print_every=args.print_every,
+        progress=False if args.no_progress else None,
+    )
+    seconds = time.perf_counter() - start
+    per_epoch = 1e3 * seconds / args.epochs
+    print(f"trained {args.epochs} epochs in {seconds:.2f} s ({per_epoch:.3f} ms/epoch)")
+
+    X_test, y_test = datasets.spiral_data(args.samples, args.classes)
+    test_loss, test_acc = evaluate(model, loss_fn, X_test, y_test)
+    print(f"validation, acc: {test_acc:.3f}, loss: {test_loss:.3f}")
+
+    step_loss = loss_fn(model(Tensor(X, name="X")), y)
+    penalty = nn.regularization_loss(model)
+    if penalty.requires_grad:
+        step_loss = step_loss + penalty
+    step_loss.backward()
+    print(f"graph of one training step: {_render(step_loss, args.out)}")
+
+
+def _render(loss: Tensor, path: Path) -> str:
+    """Render the graph to path; without Graphviz's dot, write its source and say so."""
+    graph = draw_graph(loss)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return graph.render(outfile=path, cleanup=True)
+    except RuntimeError as error:
+        source = path.with_suffix(".gv")
+        source.write_text(graph.source)
+        return f"{source} (Graphviz source only: {error})"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of `python -m tinygrad_nnfs` and the `tinygrad-nnfs` script."""
+    args = _parser().parse_args(argv)
+    if args.command == "demo":
+        demo(args)
+
+
+if __name__ == "__main__":
+    main()
