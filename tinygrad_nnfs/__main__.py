@@ -97,9 +97,7 @@ def demo(args: argparse.Namespace) -> None:
     if args.dropout:
         layers.append(nn.Dropout(args.dropout))
     layers.append(nn.Dense(args.hidden, args.classes))
-    model = nn.Sequential(*layers)
-    for name, param in model.named_parameters():
-        param.name = name  # rendered graphs then read "0.weights", as in state_dict()
+    model = nn.Sequential(*layers)  # names its parameters "0.weights", ... for the graph
     loss_fn = nn.SoftmaxCrossEntropy()
     optimizer_class, settings = OPTIMIZERS[args.optimizer]
     settings = dict(settings)

@@ -77,10 +77,8 @@ class Dense(Module):
         if dtype.kind != "f":
             raise TypeError(f"{layer}: dtype must be a float dtype, got {dtype}")
         draws = _resolve_rng(rng).standard_normal((n_inputs, n_neurons))
-        self.weights = Tensor(0.01 * draws, requires_grad=True, dtype=dtype, name="weights")
-        self.biases = Tensor(
-            np.zeros((1, n_neurons)), requires_grad=True, dtype=dtype, name="biases"
-        )
+        self.weights = Tensor(0.01 * draws, requires_grad=True, dtype=dtype)
+        self.biases = Tensor(np.zeros((1, n_neurons)), requires_grad=True, dtype=dtype)
 
     def forward(self, inputs: Any) -> Tensor:
         """inputs (batch, n_inputs) -> (batch, n_neurons)."""

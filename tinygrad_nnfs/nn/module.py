@@ -27,6 +27,11 @@ class Module:
     Parameters are found by attribute: every leaf Tensor that requires grad and every
     sub-Module stored on the module (also inside lists and tuples, named by index), in the
     order the attributes were first assigned. Calling `super().__init__()` is optional.
+
+    Assigning a parameter or sub-Module also names its parameters after their attribute
+    path (`.name` "dense1.weights"), so rendered graphs read like state_dict(). A tensor
+    the user named keeps its name; a module attached to its parent before it gained its
+    own sub-Modules leaves those with paths relative to the module.
     """
 
     training: bool = True  # a class default, so subclasses need not call super().__init__()
@@ -38,16 +43,20 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        for path, member in _attribute_members(name, value):
+            if isinstance(member, Module):
+                for inner, param in _walk_parameters(member, "", {id(member)}):
+                    _name_parameter(param, f"{path}.{inner}")
+            else:
+                _name_parameter(member, path)
+
     # ---- discovery ----------------------------------------------------------------------------
     def _members(self) -> Iterator[tuple[str, Module | Tensor]]:
         """Direct sub-Modules and parameters with their names, in attribute order."""
         for name, value in vars(self).items():
-            if isinstance(value, list | tuple):
-                for index, item in enumerate(value):
-                    if _is_member(item):
-                        yield f"{name}.{index}", item
-            elif _is_member(value):
-                yield name, value
+            yield from _attribute_members(name, value)
 
     def children(self) -> Iterator[Module]:
         """The direct sub-Modules, in attribute order."""
@@ -187,6 +196,29 @@ class Module:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         return "\n".join([*lines, ")"])
+
+
+class _ParameterName(str):
+    """A name given by a Module from an attribute path; a plain str is the user's and stays."""
+
+    __slots__ = ()
+
+
+def _name_parameter(param: Tensor, path: str) -> None:
+    """Name an unnamed parameter `path`, or extend the path a sub-Module gave it."""
+    name = param.name
+    if name is None or (isinstance(name, _ParameterName) and path.endswith(f".{name}")):
+        param.name = _ParameterName(path)
+
+
+def _attribute_members(name: str, value: Any) -> Iterator[tuple[str, Module | Tensor]]:
+    """The sub-Modules and parameters held by attribute `name` (a list or tuple by index)."""
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            if _is_member(item):
+                yield f"{name}.{index}", item
+    elif _is_member(value):
+        yield name, value
 
 
 def _is_member(value: Any) -> bool:
