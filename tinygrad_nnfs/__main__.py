@@ -81,12 +81,23 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("spiral_graph.svg"),
         help="where to write the rendered graph of one training step (.svg, .png or .pdf)",
     )
+    demo.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write DIR/history.png and DIR/decision_regions.png (needs matplotlib: "
+        'pip install "tinygrad_nnfs[plot]")',
+    )
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
 
 def demo(args: argparse.Namespace) -> None:
     """Run the book's program with the command line's settings."""
+    if args.plot is not None:
+        # matplotlib is an optional extra: fail on a missing one before training, not after
+        from tinygrad_nnfs import plot
     set_default_dtype(np.dtype(args.dtype))
     manual_seed(args.seed)
     X, y = datasets.spiral_data(args.samples, args.classes)
@@ -110,7 +121,7 @@ def demo(args: argparse.Namespace) -> None:
     print(f"model: {model}; loss: softmax cross-entropy; {optimizer_class.__name__}({options})")
 
     start = time.perf_counter()
-    fit(
+    history = fit(
         model,
         loss_fn,
         optimizer,
@@ -134,6 +145,12 @@ def demo(args: argparse.Namespace) -> None:
         step_loss = step_loss + penalty
     step_loss.backward()
     print(f"graph of one training step: {_render(step_loss, args.out)}")
+
+    if args.plot is not None:
+        args.plot.mkdir(parents=True, exist_ok=True)
+        plot.plot_history(history, args.plot / "history.png")
+        plot.plot_decision_regions(model, X, y, args.plot / "decision_regions.png")
+        print(f"plots: {args.plot / 'history.png'}, {args.plot / 'decision_regions.png'}")
 
 
 def _render(loss: Tensor, path: Path) -> str:
