@@ -1,5 +1,8 @@
-"""Draw the graph of one forward and backward pass of a tiny network; writes docs/graph.svg.
+"""Draw the graph of one training step of a tiny spiral network; writes docs/graph.svg.
 
+The book's network in miniature (Dense, ReLU, Dense, softmax cross-entropy) on 6 spiral
+samples, after backward(), so every box shows its gradient. The layers name their
+parameters after their attributes (dense1.weights) and the loss names itself softmax_xent.
 Run `python examples/render_graph.py`. In Jupyter, `loss.draw()` alone shows the same picture.
 """
 
@@ -7,38 +10,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from tinygrad_nnfs import Tensor, draw_graph
+from tinygrad_nnfs import Tensor, datasets, draw_graph, manual_seed, nn
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "graph.svg"
 
 
-def parameter(array: np.ndarray, name: str) -> Tensor:
-    """A float32 leaf that requires grad, named as the layer attribute it stands for."""
-    return Tensor(array, requires_grad=True, dtype=np.float32, name=name)
+class SpiralNet(nn.Module):
+    """Dense(2, 3) -> ReLU -> Dense(3, 3): the book's 2-64-3 network, narrowed to fit a page."""
+
+    def __init__(self) -> None:
+        self.dense1 = nn.Dense(2, 3)
+        self.activation1 = nn.ReLU()
+        self.dense2 = nn.Dense(3, 3)
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        return self.dense2(self.activation1(self.dense1(inputs)))
 
 
-def main() -> None:
-    """Two Dense-like layers with ReLU between them and a mean squared error, after backward."""
-    rng = np.random.RandomState(0)
-    inputs = Tensor(rng.randn(4, 2), dtype=np.float32, name="inputs")
-    targets = Tensor(rng.randn(4, 1), dtype=np.float32, name="targets")
-    # The book's initialisation: small random weights, zero biases.
-    weights1 = parameter(0.01 * rng.randn(2, 3), "dense1.weights")
-    biases1 = parameter(np.zeros((1, 3)), "dense1.biases")
-    weights2 = parameter(0.01 * rng.randn(3, 1), "dense2.weights")
-    biases2 = parameter(np.zeros((1, 1)), "dense2.biases")
-
-    hidden = (inputs @ weights1 + biases1).relu()
-    outputs = hidden @ weights2 + biases2
-    loss = ((outputs - targets) ** 2).mean()
-    loss.name = "loss"
+def main(output: Path = OUTPUT) -> None:
+    """One forward and backward pass on spiral_data(2, 3), rendered top to bottom as svg."""
+    manual_seed(0)
+    X, y = datasets.spiral_data(samples=2, classes=3)  # 6 samples, 2 per class
+    model = SpiralNet()
+    loss = nn.SoftmaxCrossEntropy()(model(Tensor(X, name="X")), y)
     loss.backward()
-
     graph = draw_graph(loss, rankdir="TB")  # top to bottom: narrow enough for a README
-    OUTPUT.write_text(graph.pipe(format="svg", encoding="utf-8"), encoding="utf-8")
-    print(f"wrote {OUTPUT}")
+    output.write_text(graph.pipe(format="svg", encoding="utf-8"), encoding="utf-8")
+    print(f"wrote {output}")
 
 
 if __name__ == "__main__":
