@@ -50,7 +50,10 @@ def gradcheck(
             f"gradcheck: the output of {_op_name(out)} does not require grad; "
             f"fn must build its result from its inputs with differentiable ops"
         )
-    cotangent = np.random.RandomState(0).standard_normal(out.shape)
+    # A one-element output keeps the cotangent 1, so reported values are its plain gradient.
+    cotangent = np.ones(out.shape)
+    if out.size != 1:
+        cotangent = np.random.RandomState(0).standard_normal(out.shape)
     out.backward(cotangent)
 
     def objective() -> float:
@@ -72,7 +75,7 @@ def gradcheck(
             if not abs(analytic[index] - numeric) <= atol + rtol * abs(numeric):
                 raise GradcheckError(
                     f"gradcheck: gradient of {_op_name(out)} w.r.t. input {position} "
-                    f"(shape {x.shape}) at element {index}: analytic {analytic[index]!r}, "
+                    f"(shape {x.shape}) at element {index}: analytic {float(analytic[index])!r}, "
                     f"numeric {numeric!r} (atol={atol}, rtol={rtol})"
                 )
     return True

@@ -443,7 +443,7 @@ class Tensor:
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Mean over `axis` (None: all), computed as numpy.mean does: sum / count."""
-        total = self.sum(axis=axis, keepdims=keepdims)
+        total = self.sum(axis=_check_axis(axis, self.ndim, "mean"), keepdims=keepdims)
         return total / (self.data.size // max(total.data.size, 1))
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -490,11 +490,9 @@ class Tensor:
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge axes start_dim..end_dim into one (all of them by default)."""
-        shape = self.shape
-        start, end = (
-            _check_axis(start_dim, self.ndim or 1, "flatten"),
-            _check_axis(end_dim, self.ndim or 1, "flatten"),
-        )
+        shape, ndim = self.shape, self.ndim or 1
+        start = _check_axis(start_dim, ndim, "flatten") % ndim
+        end = _check_axis(end_dim, ndim, "flatten") % ndim
         return self.reshape(*shape[:start], -1, *shape[end + 1 :])
 
     def expand(self, *shape: Any) -> Tensor:
