@@ -247,11 +247,18 @@ class Optimizer_Adam(Optimizer_SGD):
         )
 
 
-def train_book_network(X, y, rng, optimizer, epochs, hidden=64, l2=0.0):
-    """The book's training loop (ch. 14); yields (epoch, loss, accuracy, lr, dense1, dense2)."""
+def train_book_network(X, y, rng, optimizer, epochs, hidden=64, l2=0.0, dtype=None):
+    """The book's training loop (ch. 14); yields (epoch, loss, accuracy, lr, dense1, dense2).
+
+    `dtype` casts the initial weights (the book's are float64) for float32 benchmarks.
+    """
     dense1 = Layer_Dense(2, hidden, rng, weight_regularizer_l2=l2, bias_regularizer_l2=l2)
     activation1 = Activation_ReLU()
     dense2 = Layer_Dense(hidden, 3, rng)
+    if dtype is not None:
+        for layer in (dense1, dense2):
+            layer.weights = layer.weights.astype(dtype)
+            layer.biases = layer.biases.astype(dtype)
     loss_activation = Activation_Softmax_Loss_CategoricalCrossentropy()
     for epoch in range(epochs):
         dense1.forward(X)

@@ -1,0 +1,309 @@
+"""The benchmark cases B1-B4: each returns its contenders as zero-argument callables."""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import book_reference as book
+
+from tinygrad_nnfs import manual_seed, nn, optim, set_default_dtype
+from tinygrad_nnfs.tensor import Tensor
+
+MS, US = (1e-3, "ms"), (1e-6, "us")
+Case = tuple[str, dict[str, Callable[[], Any]], tuple[float, str], int]
+
+
+def all_cases(np: Any, torch: Any) -> Iterator[Case]:
+    """Every timed case, in the order of the tables."""
+    for dtype in ("float32", "float64"):
+        yield (f"B1 spiral-book epoch {dtype}", spiral_contenders(np, torch, dtype), MS, 200)
+    yield ("B2 mlp step 784-256-128-10 b128", mlp_contenders(np, torch), MS, 20)
+    for side in (1, 10):
+        per_op = (US[0] * CHAIN, US[1])  # a chain's time divided by its op count
+        yield (
+            f"B3 op overhead {side}x{side} (per op)",
+            chain_contenders(np, torch, side),
+            per_op,
+            20,
+        )
+
+
+# ---- B1: the book's spiral network --------------------------------------------------------
+def spiral_contenders(np: Any, torch: Any, dtype: str) -> dict[str, Callable[[], Any]]:
+    """The book's 2-64-3 network on spiral_data(100, 3), Adam(0.05, decay=5e-7), full batch."""
+    rng = np.random.RandomState(0)
+    X, y = book.spiral_data(100, 3, rng)
+    X = X.astype(dtype)
+    epochs = book.train_book_network(X, y, rng, book.Optimizer_Adam(0.05, 5e-7), 10**9, dtype=dtype)
+    contenders = {"numpy": lambda: next(epochs), "ours": _ours_epoch(np, X, y, dtype)}
+    if torch is not None:
+        contenders["torch"] = _torch_epoch(torch, X, y)
+    return contenders
+
+
+def _ours_epoch(np: Any, X: Any, y: Any, dtype: str) -> Callable[[], Any]:
+    set_default_dtype(np.dtype(dtype))
+    manual_seed(0)
+    model = nn.Sequential(nn.Dense(2, 64), nn.ReLU(), nn.Dense(64, 3))
+    loss_fn = nn.SoftmaxCrossEntropy()
+    optimizer = optim.Adam(model.parameters(), learning_rate=0.05, decay=5e-7)
+
+    def epoch() -> Any:
+        outputs = model(X)
+        loss = loss_fn(outputs, y)
+        penalty = nn.regularization_loss(model)
+        if penalty.requires_grad:
+            loss = loss + penalty
+        accuracy = np.mean(np.argmax(outputs.data, axis=1) == y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return accuracy
+
+    return epoch
+
+
+def _torch_epoch(torch: Any, X: Any, y: Any) -> Callable[[], Any]:
+    inputs, labels = torch.from_numpy(X), torch.from_numpy(y.astype("int64"))
+    dtype = inputs.dtype
+    params = [
+        (0.01 * torch.randn(2, 64, dtype=dtype)).requires_grad_(),
+        torch.zeros(1, 64, dtype=dtype, requires_grad=True),
+        (0.01 * torch.randn(64, 3, dtype=dtype)).requires_grad_(),
+        torch.zeros(1, 3, dtype=dtype, requires_grad=True),
+    ]
+    optimizer = torch.optim.Adam(params, lr=0.05, eps=1e-7)
+    steps = [0]
+
+    def epoch() -> Any:
+        w1, b1, w2, b2 = params
+        outputs = torch.relu(inputs @ w1 + b1) @ w2 + b2
+        loss = torch.nn.functional.cross_entropy(outputs, labels)
+        accuracy = (outputs.argmax(1) == labels).double().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.param_groups[0]["lr"] = 0.05 * (1.0 / (1.0 + 5e-7 * steps[0]))
+        optimizer.step()
+        steps[0] += 1
+        return accuracy
+
+    return epoch
+
+
+# ---- B2: an MLP on MNIST-sized batches ----------------------------------------------------
+def mlp_contenders(np: Any, torch: Any) -> dict[str, Callable[[], Any]]:
+    """784-256-128-10 ReLU, softmax-CE, Adam, float32, batch 128; plus its 8 matmuls alone."""
+    rng = np.random.RandomState(0)
+    # A pool of 64 random batches cycled through: a net that memorised one batch would see
+    # vanishing, denormal gradients, which time the CPU's slow path instead of the engine.
+    X = rng.standard_normal((64, 128, 784)).astype("float32")
+    y = rng.randint(0, 10, (64, 128))
+    sizes = [784, 256, 128, 10]
+    contenders = {"numpy": _book_mlp_step(np, X, y, sizes), "ours": _ours_mlp_step(np, X, y, sizes)}
+    if torch is not None:
+        contenders["torch"] = _torch_mlp_step(torch, X, y, sizes)
+    contenders["8 matmuls"] = _matmul_floor(np, X[0], sizes)
+    return contenders
+
+
+def _book_mlp_step(np: Any, X: Any, y: Any, sizes: list[int]) -> Callable[[], Any]:
+    rng = np.random.RandomState(1)
+    layers = [book.Layer_Dense(a, b, rng) for a, b in itertools.pairwise(sizes)]
+    for layer in layers:
+        layer.weights = layer.weights.astype("float32")
+        layer.biases = layer.biases.astype("float32")
+    relus = [book.Activation_ReLU() for _ in layers[:-1]]
+    loss_activation = book.Activation_Softmax_Loss_CategoricalCrossentropy()
+    optimizer = book.Optimizer_Adam()
+
+    batches = _cycle(X, y)
+
+    def step() -> Any:
+        inputs, labels = next(batches)
+        for layer, relu in zip(layers, [*relus, None], strict=True):
+            layer.forward(inputs)
+            if relu is not None:
+                relu.forward(layer.output)
+                inputs = relu.output
+        loss = loss_activation.forward(layers[-1].output, labels)
+        loss_activation.backward(loss_activation.output, labels)
+        grad = loss_activation.dinputs
+        for layer, relu in zip(layers[::-1], [None, *relus[::-1]], strict=True):
+            if relu is not None:
+                relu.backward(grad)
+                grad = relu.dinputs
+            layer.backward(grad)
+            grad = layer.dinputs
+        optimizer.pre_update_params()
+        for layer in layers:
+            optimizer.update_params(layer)
+        optimizer.post_update_params()
+        return loss
+
+    return step
+
+
+def _ours_mlp_step(np: Any, X: Any, y: Any, sizes: list[int]) -> Callable[[], Any]:
+    set_default_dtype(np.float32)
+    manual_seed(1)
+    model = nn.Sequential(
+        nn.Dense(784, 256), nn.ReLU(), nn.Dense(256, 128), nn.ReLU(), nn.Dense(128, 10)
+    )
+    loss_fn = nn.SoftmaxCrossEntropy()
+    optimizer = optim.Adam(model.parameters())
+    batches = _cycle(X, y)
+
+    def step() -> Any:
+        inputs, labels = next(batches)
+        loss = loss_fn(model(inputs), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def _torch_mlp_step(torch: Any, X: Any, y: Any, sizes: list[int]) -> Callable[[], Any]:
+    batches = _cycle(torch.from_numpy(X), torch.from_numpy(y.astype("int64")))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 128),
+        torch.nn.ReLU(),
+        torch.nn.Linear(128, 10),
+    )
+    optimizer = torch.optim.Adam(model.parameters(), eps=1e-7)
+
+    def step() -> Any:
+        inputs, labels = next(batches)
+        loss = torch.nn.functional.cross_entropy(model(inputs), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def _cycle(X: Any, y: Any) -> Iterator[tuple[Any, Any]]:
+    """Batches (X[i], y[i]) round and round, the same order for every contender."""
+    return itertools.cycle(list(zip(X, y, strict=True)))
+
+
+def _matmul_floor(np: Any, X: Any, sizes: list[int]) -> Callable[[], Any]:
+    """The step's necessary matmuls: 3 forward, 3 weight gradients, 2 input gradients."""
+    rng = np.random.RandomState(2)
+    weights = [rng.standard_normal((a, b)).astype("float32") for a, b in itertools.pairwise(sizes)]
+    h1, h2 = X @ weights[0], (X @ weights[0]) @ weights[1]
+    d3 = rng.standard_normal((128, 10)).astype("float32")
+    d2, d1 = d3 @ weights[2].T, (d3 @ weights[2].T) @ weights[1].T
+
+    def matmuls() -> Any:
+        return (
+            X @ weights[0],
+            h1 @ weights[1],
+            h2 @ weights[2],
+            h2.T @ d3,
+            h1.T @ d2,
+            X.T @ d1,
+            d3 @ weights[2].T,
+            d2 @ weights[1].T,
+        )
+
+    return matmuls
+
+
+# ---- B3: per-op overhead ------------------------------------------------------------------
+CHAIN = 200  # ops per chain: mul by a scalar, add a scalar, tanh, repeating
+
+
+def chain_contenders(np: Any, torch: Any, side: int) -> dict[str, Callable[[], Any]]:
+    """A chain of 200 tiny ops, forward and backward; times are per op."""
+    x = np.full((side, side), 0.5, dtype="float32")
+    kinds = [i % 3 for i in range(CHAIN)]
+    leaf = Tensor(x, requires_grad=True)
+
+    def raw() -> Any:  # the same NumPy calls, derivatives written by hand
+        outputs, value = [], x
+        for kind in kinds:
+            value = value * 1.0001 if kind == 0 else value + 0.0001 if kind == 1 else np.tanh(value)
+            outputs.append(value)
+        grad = np.ones_like(value)
+        for kind, out in zip(reversed(kinds), reversed(outputs), strict=True):
+            if kind == 0:
+                grad = grad * 1.0001
+            elif kind == 2:
+                grad = grad * (1 - out * out)
+        return grad
+
+    def ours() -> Any:
+        value = leaf
+        for kind in kinds:
+            value = value * 1.0001 if kind == 0 else value + 0.0001 if kind == 1 else value.tanh()
+        leaf.grad = None
+        value.backward(np.ones_like(value.data))
+        return leaf.grad
+
+    contenders = {"numpy": raw, "ours": ours}
+    if torch is not None:
+        tleaf = torch.from_numpy(x.copy()).requires_grad_()
+
+        def torch_chain() -> Any:
+            value = tleaf
+            for kind in kinds:
+                value = (
+                    value * 1.0001 if kind == 0 else value + 0.0001 if kind == 1 else value.tanh()
+                )
+            tleaf.grad = None
+            value.backward(torch.ones_like(value))
+            return tleaf.grad
+
+        contenders["torch"] = torch_chain
+    return contenders
+
+
+# ---- B4: a deep chain ---------------------------------------------------------------------
+STEPS = 100_000  # chained steps of two ops each
+
+
+def deep_chain_report(np: Any) -> list[str]:
+    """Time, peak memory and memory after release of a 200,000-op chain and its backward."""
+
+    def build_and_backward() -> Tensor:
+        leaf = Tensor(np.ones(1), requires_grad=True)
+        value = leaf
+        for _ in range(STEPS):
+            value = value * 1.00001 + 1e-6
+        value.backward(np.ones(1))
+        return value
+
+    gc.collect()
+    before = _rss_bytes()
+    start = time.perf_counter()
+    graph = build_and_backward()
+    seconds = time.perf_counter() - start
+    with_graph = _rss_bytes()
+    del graph
+    gc.collect()
+    after = _rss_bytes()
+    tracemalloc.start()
+    build_and_backward()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    mib = 2**20
+    return [
+        f"\nB4 deep chain: {STEPS:,} steps ({2 * STEPS:,} ops) forward + backward: {seconds:.3f} s",
+        f"   traced peak {peak / mib:.0f} MiB; RSS +{(with_graph - before) / mib:.0f} MiB with the "
+        f"graph alive, +{(after - before) / mib:.0f} MiB after it is dropped",
+    ]
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096
