@@ -16,7 +16,7 @@ from tinygrad_nnfs import datasets, manual_seed, nn, optim, set_default_dtype
 from tinygrad_nnfs.train import fit
 
 
-def main(*, epochs: int = 2001, samples: int = 1000, dtype: str = "float64", seed: int = 0) -> None:
+def main(*, epochs: int = 1001, samples: int = 1000, dtype: str = "float64", seed: int = 0) -> None:
     """Fit the sine with 0.01 * randn and with 0.1 * randn weights; print accuracy and loss."""
     set_default_dtype(dtype)
     print(f"sine_data({samples}), Dense(1, 64) ReLU Dense(64, 64) ReLU Dense(64, 1), {dtype}")
