@@ -68,10 +68,19 @@ class Function:
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         """Run forward on the inputs' data and, if any input requires grad, record the node."""
         ctx = cls()
-        ctx.needs_input_grad = needs = tuple(
-            isinstance(x, Tensor) and x.requires_grad for x in inputs
-        )
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        arrays = []
+        parents = []
+        needs = []
+        for x in inputs:  # one plain loop: this is the hottest code in the library
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                needs.append(x.requires_grad)
+                parents.append(x)
+            else:
+                arrays.append(x)
+                needs.append(False)
+                parents.append(None)
+        ctx.needs_input_grad = tuple(needs)
         try:
             out = ctx.forward(*arrays, **options)
         except ValueError as error:
@@ -79,13 +88,21 @@ class Function:
             raise ValueError(
                 f"{cls.__name__}: cannot apply to input shapes {shapes}: {error}"
             ) from None
-        if not isinstance(out, np.ndarray):
+        if type(out) is not np.ndarray:
             out = np.asarray(out)
         if tensor._anomaly_enabled:
             ctx.created_at = _user_line()
             ctx.input_shapes = [np.shape(a) for a in arrays]
             ctx.check_finite((out,), "forward", arrays)
-        if tensor._grad_enabled and any(needs):
-            ctx.parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
-            return Tensor._make(out, True, ctx)
-        return Tensor._make(out, False, None)
+        result = Tensor.__new__(Tensor)
+        result.data = out
+        result.name = result._grad = None
+        if tensor._grad_enabled and True in needs:
+            ctx.parents = tuple(parents)
+            result.requires_grad = True
+            result._ctx = ctx
+            result._seq = next(tensor.creation_order)
+        else:
+            result.requires_grad = False
+            result._ctx = None
+        return result

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import numbers
+import operator
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -22,12 +24,15 @@ __all__ = [
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 Axis = int | tuple[int, ...] | None
+_PLAIN_SCALARS = (float, int)  # checked by exact type first: the common case, and fast
 
 _default_dtype: np.dtype = np.dtype(np.float32)
 # The book's `nnfs.init()` seeds NumPy's legacy global stream; one RandomState plays that role.
 _library_rng = np.random.RandomState(0)
 _grad_enabled = True
 _anomaly_enabled = False
+creation_order = itertools.count()  # numbers the recorded ops: a topological order for free
+_creation_number = operator.attrgetter("_seq")
 
 
 def set_default_dtype(dtype: Any) -> None:
@@ -135,7 +140,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
 class Tensor:
     """An ndarray plus the op that produced it, so backward() can compute gradients."""
 
-    __slots__ = ("_ctx", "_grad", "data", "name", "requires_grad")
+    __slots__ = ("_ctx", "_grad", "_seq", "data", "name", "requires_grad")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(
@@ -567,7 +572,7 @@ def _operand(value: Any, op: str, scalars: bool = True) -> Any:
 
     Raw Python numbers keep NumPy's weak promotion, so `x * 2.0` stays float32.
     """
-    if isinstance(value, Tensor):
+    if isinstance(value, Tensor) or (scalars and type(value) in _PLAIN_SCALARS):
         return value
     if scalars and isinstance(value, numbers.Number) and not isinstance(value, complex):
         return value
@@ -602,27 +607,26 @@ def _check_axis(axis: Axis, ndim: int, op: str) -> Axis:
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
-    """Non-leaf tensors that require grad, each after all of its inputs (iterative DFS)."""
-    order: list[Tensor] = []
-    visited = {id(root)}
-    stack = [(root, iter(root._ctx.parents))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent is not None and parent._ctx is not None and id(parent) not in visited:
-                visited.add(id(parent))
-                stack.append((parent, iter(parent._ctx.parents)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
+    """Non-leaf tensors that require grad and lead to root, oldest first.
+
+    An op's inputs exist before its output, so creation order is a topological order:
+    collect the reachable nodes (no recursion), then sort them by their creation number.
+    """
+    nodes = [root]
+    seen = {id(root)}
+    for node in nodes:  # the list grows while it is walked
+        for parent in node._ctx.parents:
+            if parent is not None and parent._ctx is not None and id(parent) not in seen:
+                seen.add(id(parent))
+                nodes.append(parent)
+    nodes.sort(key=_creation_number)
+    return nodes
 
 
 def _run_backward(root: Tensor, seed: np.ndarray) -> None:
     """Walk the graph from root in reverse topological order, accumulating gradients."""
-    if root._ctx is None:
-        _accumulate(root, seed, owned=set())
+    if root._ctx is None:  # backward on a leaf: its gradient is the seed
+        root._grad = seed if root._grad is None else root._grad + seed
         return
     order = _topological_order(root)
     for node in order:  # non-leaves hold the gradient of the latest backward only
@@ -631,36 +635,34 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
     owned = {id(root)}
     for node in reversed(order):
         ctx = node._ctx
+        parents = ctx.parents
         grads = ctx.backward(node._grad)
         if type(grads) is not tuple:
-            grads = (grads,)
-        if len(grads) != len(ctx.parents):
+            grads = (grads,) if len(parents) == 1 else tuple(grads)
+        if len(grads) != len(parents):
             raise RuntimeError(
                 f"{type(ctx).__name__}.backward returned {len(grads)} gradients for "
-                f"{len(ctx.parents)} inputs; return one per input of forward (None for none)"
+                f"{len(parents)} inputs; return one per input of forward (None for none)"
             )
         if _anomaly_enabled:
             ctx.check_finite(grads, "backward")
-        for parent, grad in zip(ctx.parents, grads, strict=True):
-            if grad is not None and parent is not None and parent.requires_grad:
-                _accumulate(parent, grad, owned, ctx)
-
-
-def _accumulate(tensor: Tensor, grad: Any, owned: set[int], ctx: Any = None) -> None:
-    """Add grad into tensor._grad, unbroadcasting and casting it to the tensor's shape and dtype."""
-    data = tensor.data
-    if grad.shape != data.shape:
-        grad = unbroadcast(grad, data.shape, ctx)
-    if grad.dtype != data.dtype:
-        grad = grad.astype(data.dtype)
-    existing = tensor._grad
-    if existing is None:
-        tensor._grad = grad
-    elif id(tensor) in owned:
-        existing += grad
-    else:  # never write into an array the engine does not own: it may be another node's grad
-        tensor._grad = existing + grad
-        owned.add(id(tensor))
+        for parent, grad in zip(parents, grads, strict=True):
+            if grad is None or parent is None or not parent.requires_grad:
+                continue
+            # This runs once per edge of the graph: keep it inline and lean.
+            data = parent.data
+            if grad.shape != data.shape:
+                grad = unbroadcast(grad, data.shape, ctx)
+            if grad.dtype is not data.dtype and grad.dtype != data.dtype:
+                grad = grad.astype(data.dtype)
+            existing = parent._grad
+            if existing is None:
+                parent._grad = grad
+            elif id(parent) in owned:
+                existing += grad
+            else:  # never write into an array we do not own: it may be another node's grad
+                parent._grad = existing + grad
+                owned.add(id(parent))
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], ctx: Any = None) -> np.ndarray:
