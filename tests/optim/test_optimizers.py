@@ -160,6 +160,25 @@ def test_optimizer_matches_spec_bit_exactly(cls, reference, options, dtype):
         np.testing.assert_array_equal(param.data, weights)
 
 
+@pytest.mark.parametrize(("cls", "reference", "options"), CASES)
+def test_optimizer_with_mixed_dtypes_matches_spec_bit_exactly(cls, reference, options):
+    # Parameters of each dtype share flat buffers; a mix makes one group per dtype.
+    dtypes = [np.float32, np.float64, np.float64, np.float32]
+    params = [
+        Tensor(p.data.astype(d), requires_grad=True)
+        for p, d in zip(make_params(), dtypes, strict=True)
+    ]
+    gradients = [
+        [None if g is None else g.astype(d) for g, d in zip(step, dtypes, strict=True)]
+        for step in make_gradients(STEPS)
+    ]
+    expected, _ = reference([p.data for p in params], gradients, **options)
+    run(cls(params, **options), gradients)
+    for param, weights, dtype in zip(params, expected, dtypes, strict=True):
+        assert param.dtype == dtype
+        np.testing.assert_array_equal(param.data, weights)
+
+
 @pytest.mark.parametrize(
     ("cls", "defaults"),
     [

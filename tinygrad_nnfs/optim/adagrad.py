@@ -27,10 +27,9 @@ class Adagrad(Optimizer):
     ) -> None:
         super().__init__(params, learning_rate=learning_rate, decay=decay, epsilon=epsilon)
 
-    def _update(self, learning_rate: float) -> None:
-        epsilon = self.epsilon
-        for param, cache in zip(self.params, self._state["cache"], strict=True):
-            grad = param._grad
-            if grad is not None:
-                cache += grad**2
-                param.data += -learning_rate * grad / (np.sqrt(cache) + epsilon)
+    def _increment(
+        self, learning_rate: float, grad: np.ndarray, state: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        cache = state["cache"]
+        cache += grad**2
+        return -learning_rate * grad / (np.sqrt(cache) + self.epsilon)

@@ -38,26 +38,18 @@ class Adam(Optimizer):
             beta_2=beta_2,
         )
 
-    def _update(self, learning_rate: float) -> None:
-        beta_1, beta_2, epsilon = self.beta_1, self.beta_2, self.epsilon
+    def _increment(
+        self, learning_rate: float, grad: np.ndarray, state: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        beta_1, beta_2 = self.beta_1, self.beta_2
+        momentums, cache = state["momentums"], state["cache"]
+        # In place, float for float the book's m = b1 * m + (1 - b1) * g and
+        # v = b2 * v + (1 - b2) * g**2.
+        momentums *= beta_1
+        momentums += (1 - beta_1) * grad
+        cache *= beta_2
+        cache += (1 - beta_2) * grad**2
         # NOTE: the bias correction uses iterations + 1, as in the book.
-        correction_1 = 1 - beta_1 ** (self.iterations + 1)
-        correction_2 = 1 - beta_2 ** (self.iterations + 1)
-        state = self._state
-        for param, momentums, cache in zip(
-            self.params, state["momentums"], state["cache"], strict=True
-        ):
-            grad = param._grad
-            if grad is None:
-                continue
-            # In place, float for float the book's m = b1 * m + (1 - b1) * g and
-            # v = b2 * v + (1 - b2) * g**2.
-            momentums *= beta_1
-            momentums += (1 - beta_1) * grad
-            cache *= beta_2
-            cache += (1 - beta_2) * grad**2
-            momentums_corrected = momentums / correction_1
-            cache_corrected = cache / correction_2
-            param.data += (
-                -learning_rate * momentums_corrected / (np.sqrt(cache_corrected) + epsilon)
-            )
+        momentums_corrected = momentums / (1 - beta_1 ** (self.iterations + 1))
+        cache_corrected = cache / (1 - beta_2 ** (self.iterations + 1))
+        return -learning_rate * momentums_corrected / (np.sqrt(cache_corrected) + self.epsilon)

@@ -29,12 +29,11 @@ class RMSprop(Optimizer):
     ) -> None:
         super().__init__(params, learning_rate=learning_rate, decay=decay, epsilon=epsilon, rho=rho)
 
-    def _update(self, learning_rate: float) -> None:
-        epsilon, rho = self.epsilon, self.rho
-        for param, cache in zip(self.params, self._state["cache"], strict=True):
-            grad = param._grad
-            if grad is not None:
-                # In place, float for float the book's `rho * cache + (1 - rho) * g**2`.
-                cache *= rho
-                cache += (1 - rho) * grad**2
-                param.data += -learning_rate * grad / (np.sqrt(cache) + epsilon)
+    def _increment(
+        self, learning_rate: float, grad: np.ndarray, state: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        cache = state["cache"]
+        # In place, float for float the book's `rho * cache + (1 - rho) * g**2`.
+        cache *= self.rho
+        cache += (1 - self.rho) * grad**2
+        return -learning_rate * grad / (np.sqrt(cache) + self.epsilon)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+
 from tinygrad_nnfs.optim.optimizer import Optimizer
 from tinygrad_nnfs.tensor import Tensor
 
@@ -28,18 +30,13 @@ class SGD(Optimizer):
         # As in the book, plain SGD keeps no momentum arrays.
         return ("momentums",) if hyperparameters["momentum"] else ()
 
-    def _update(self, learning_rate: float) -> None:
+    def _increment(
+        self, learning_rate: float, grad: np.ndarray, state: dict[str, np.ndarray]
+    ) -> np.ndarray:
         if not self.momentum:
-            for param in self.params:
-                grad = param._grad
-                if grad is not None:
-                    param.data += -learning_rate * grad
-            return
-        momentum = self.momentum
-        for param, updates in zip(self.params, self._state["momentums"], strict=True):
-            grad = param._grad
-            if grad is not None:
-                # In place, float for float the book's `momentum * u - lr * g`.
-                updates *= momentum
-                updates -= learning_rate * grad
-                param.data += updates
+            return -learning_rate * grad
+        updates = state["momentums"]
+        # In place, float for float the book's `momentum * u - lr * g`.
+        updates *= self.momentum
+        updates -= learning_rate * grad
+        return updates
