@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import traceback
 from typing import Any
@@ -14,6 +15,7 @@ from tinygrad_nnfs.tensor import Tensor
 __all__ = ["Function"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_REQUIRES_GRAD, _FALSE = itertools.repeat("requires_grad"), itertools.repeat(False)
 
 
 def _user_line() -> str:
@@ -30,16 +32,27 @@ class Function:
     `forward(*arrays, **options)` takes the inputs' ndarrays (numbers stay numbers) and
     returns an ndarray; `backward(grad)` returns one gradient per input of `forward`
     (a tuple, or a bare array for a single input), each of its input's shape or
-    broadcastable to it, or None where no gradient is needed.
+    broadcastable to it, or None where no gradient is needed. `parents` holds the inputs
+    as they were passed to `apply`: Tensors are graph nodes, anything else a constant.
     """
 
-    __slots__ = ("created_at", "input_shapes", "needs_input_grad", "parents", "saved")
+    __slots__ = ("created_at", "input_shapes", "parents", "saved")
 
     def forward(self, *inputs: Any, **options: Any) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must define forward")
 
     def backward(self, grad: np.ndarray) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define backward")
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each input of forward: does backward need its gradient?"""
+        # getattr(x, "requires_grad", False) for each input, looped in C: backward reads it often.
+        return tuple(map(getattr, self.parents, _REQUIRES_GRAD, _FALSE))
+
+    def tensor_parents(self) -> list[Tensor]:
+        """The inputs of forward that are Tensors (the nodes a drawing connects)."""
+        return [x for x in self.parents if isinstance(x, Tensor)]
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep what backward needs; read it back as `self.saved`."""
@@ -68,19 +81,15 @@ class Function:
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         """Run forward on the inputs' data and, if any input requires grad, record the node."""
         ctx = cls()
+        ctx.parents = inputs  # non-Tensor inputs are constants: no gradient flows to them
         arrays = []
-        parents = []
-        needs = []
+        requires_grad = False
         for x in inputs:  # one plain loop: this is the hottest code in the library
             if isinstance(x, Tensor):
                 arrays.append(x.data)
-                needs.append(x.requires_grad)
-                parents.append(x)
+                requires_grad = requires_grad or x.requires_grad
             else:
                 arrays.append(x)
-                needs.append(False)
-                parents.append(None)
-        ctx.needs_input_grad = tuple(needs)
         try:
             out = ctx.forward(*arrays, **options)
         except ValueError as error:
@@ -97,8 +106,7 @@ class Function:
         result = Tensor.__new__(Tensor)
         result.data = out
         result.name = result._grad = None
-        if tensor._grad_enabled and True in needs:
-            ctx.parents = tuple(parents)
+        if requires_grad and tensor._grad_enabled:
             result.requires_grad = True
             result._ctx = ctx
             result._seq = next(tensor.creation_order)

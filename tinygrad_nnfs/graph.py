@@ -118,9 +118,7 @@ def draw_graph(
             continue
         graph.node(f"op{i}", type(node._ctx).__name__, **_OP_STYLE)
         frontier = False
-        for parent in node._ctx.parents:
-            if parent is None:  # a Python number operand: no tensor to draw
-                continue
+        for parent in node._ctx.tensor_parents():  # number operands are not drawn
             j = index[id(parent)]
             if j < max_nodes:
                 graph.edge(f"t{j}", f"op{i}")
@@ -140,8 +138,8 @@ def _nearest_first(root: Tensor) -> tuple[list[Tensor], dict[int, int]]:
     for node in tensors:  # the list grows while we walk it: a queue without pops
         if node._ctx is None:
             continue
-        for parent in node._ctx.parents:
-            if parent is not None and id(parent) not in index:
+        for parent in node._ctx.tensor_parents():
+            if id(parent) not in index:
                 index[id(parent)] = len(tensors)
                 tensors.append(parent)
     return tensors, index

@@ -607,7 +607,7 @@ def _check_axis(axis: Axis, ndim: int, op: str) -> Axis:
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
-    """Non-leaf tensors that require grad and lead to root, oldest first.
+    """Non-leaf tensors that require grad and lead to root, oldest first, their grads cleared.
 
     An op's inputs exist before its output, so creation order is a topological order:
     collect the reachable nodes (no recursion), then sort them by their creation number.
@@ -615,8 +615,9 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     nodes = [root]
     seen = {id(root)}
     for node in nodes:  # the list grows while it is walked
+        node._grad = None  # non-leaves hold the gradient of the latest backward only
         for parent in node._ctx.parents:
-            if parent is not None and parent._ctx is not None and id(parent) not in seen:
+            if isinstance(parent, Tensor) and parent._ctx is not None and id(parent) not in seen:
                 seen.add(id(parent))
                 nodes.append(parent)
     nodes.sort(key=_creation_number)
@@ -629,8 +630,6 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
         root._grad = seed if root._grad is None else root._grad + seed
         return
     order = _topological_order(root)
-    for node in order:  # non-leaves hold the gradient of the latest backward only
-        node._grad = None
     root._grad = seed
     owned = {id(root)}
     for node in reversed(order):
@@ -647,7 +646,7 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
         if _anomaly_enabled:
             ctx.check_finite(grads, "backward")
         for parent, grad in zip(parents, grads, strict=True):
-            if grad is None or parent is None or not parent.requires_grad:
+            if grad is None or not isinstance(parent, Tensor) or not parent.requires_grad:
                 continue
             # This runs once per edge of the graph: keep it inline and lean.
             data = parent.data
