@@ -667,17 +667,20 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], ctx: Any = None) -> np.ndarray:
     """Sum a gradient over the axes along which an operand of `shape` was broadcast."""
     grad = np.asarray(grad)
+    given = grad.shape
     extra = grad.ndim - len(shape)
-    if extra < 0 or any(n != 1 and n != g for n, g in zip(shape, grad.shape[extra:], strict=True)):
+    if extra >= 0:
+        axes = [*range(extra)]
+        axes += [i + extra for i, n in enumerate(shape) if n == 1 and given[i + extra] != 1]
+        if axes:
+            grad = np.add.reduce(grad, axis=tuple(axes), keepdims=True)
+    if extra < 0 or grad.shape[extra:] != shape:
         op = type(ctx).__name__ if ctx is not None else "backward"
         raise RuntimeError(
-            f"{op}.backward returned a gradient of shape {grad.shape} for an input of shape "
+            f"{op}.backward returned a gradient of shape {given} for an input of shape "
             f"{shape}; a gradient must have its input's shape (or broadcast to it)"
         )
-    axes = tuple(range(extra)) + tuple(
-        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
-    )
-    return grad.sum(axis=axes).reshape(shape) if axes else grad.reshape(shape)
+    return grad.reshape(shape) if extra else grad
 
 
 from tinygrad_nnfs import ops  # noqa: E402
