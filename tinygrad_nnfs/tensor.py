@@ -675,9 +675,9 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], ctx: Any = None) -> np
         if axes:
             grad = np.add.reduce(grad, axis=tuple(axes), keepdims=True)
     if extra < 0 or grad.shape[extra:] != shape:
-        op = type(ctx).__name__ if ctx is not None else "backward"
+        where = f"{type(ctx).__name__}.backward" if ctx is not None else "backward"
         raise RuntimeError(
-            f"{op}.backward returned a gradient of shape {given} for an input of shape "
+            f"{where} returned a gradient of shape {given} for an input of shape "
             f"{shape}; a gradient must have its input's shape (or broadcast to it)"
         )
     return grad.reshape(shape) if extra else grad

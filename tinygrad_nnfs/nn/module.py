@@ -64,9 +64,19 @@ class Module:
             if isinstance(member, Module):
                 yield member
 
-    def modules(self) -> Iterator[Module]:
+    def modules(self) -> list[Module]:
         """This module, then every sub-Module depth-first; each once, even if shared."""
-        return _walk_modules(self, {id(self)})
+        # Iterative and generator-free: regularization_loss walks the tree every step.
+        found: list[Module] = []
+        seen: set[int] = set()
+        stack: list[Module] = [self]
+        while stack:
+            module = stack.pop()
+            if id(module) not in seen:
+                seen.add(id(module))
+                found.append(module)
+                stack.extend(reversed(_submodules(module)))
+        return found
 
     def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
         """("dense1.weights", tensor) pairs, recursively; a shared tensor appears once."""
@@ -228,12 +238,15 @@ def _is_member(value: Any) -> bool:
     return isinstance(value, Tensor) and value.requires_grad and value.is_leaf
 
 
-def _walk_modules(module: Module, seen: set[int]) -> Iterator[Module]:
-    yield module
-    for child in module.children():
-        if id(child) not in seen:
-            seen.add(id(child))
-            yield from _walk_modules(child, seen)
+def _submodules(module: Module) -> list[Module]:
+    """The Modules held by module's attributes (and inside its lists and tuples), in order."""
+    found = []
+    for value in vars(module).values():
+        if isinstance(value, Module):
+            found.append(value)
+        elif isinstance(value, list | tuple):
+            found.extend(item for item in value if isinstance(item, Module))
+    return found
 
 
 def _walk_parameters(module: Module, prefix: str, seen: set[int]) -> Iterator[tuple[str, Tensor]]:
