@@ -449,12 +449,13 @@ class SoftmaxCrossEntropy(Function):
     """
 
     def forward(self, logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        exps = np.exp(logits - np.max(logits, axis=1, keepdims=True))
-        probs = exps / np.sum(exps, axis=1, keepdims=True)
+        # The book's np.max/np.sum/np.clip/np.mean, bit for bit, minus their Python wrappers
+        # (this runs every step): max and sum are these reductions, maximum/minimum clip
+        # alike, and sum(-a) / n equals mean(-a) in every rounding.
+        exps = np.exp(logits - np.maximum.reduce(logits, axis=1, keepdims=True))
+        probs = exps / np.add.reduce(exps, axis=1, keepdims=True)
         rows = np.arange(len(labels))
         self.save_for_backward(probs, rows, labels)
-        # np.clip and np.mean, bit for bit, minus their Python wrappers (this runs every step):
-        # maximum/minimum clip alike, and sum(-a) / n equals mean(-a) in every rounding.
         correct = np.minimum(np.maximum(probs[rows, labels], 1e-7), 1 - 1e-7)
         return -np.add.reduce(np.log(correct)) / len(labels)
 

@@ -64,7 +64,7 @@ def _class_labels(loss: Module, predictions: Tensor, targets: Any) -> np.ndarray
                 f"{name}: sparse labels must be integers, got dtype {labels.dtype}; "
                 f"convert them with y.astype(int)"
             )
-        if labels.min() < 0 or labels.max() >= n_classes:
+        if np.minimum.reduce(labels) < 0 or np.maximum.reduce(labels) >= n_classes:
             bad = labels[(labels < 0) | (labels >= n_classes)][0]
             raise ValueError(
                 f"{name}: label {bad} is out of range for {n_classes} classes "
