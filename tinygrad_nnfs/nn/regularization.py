@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from tinygrad_nnfs.nn.layers import Dense
 from tinygrad_nnfs.nn.module import Module
-from tinygrad_nnfs.tensor import Tensor
+from tinygrad_nnfs.tensor import Tensor, get_default_dtype
 
 __all__ = ["regularization_loss"]
 
@@ -47,4 +49,4 @@ def regularization_loss(module: Module) -> Tensor:
             penalty = _layer_penalty(layer)
             if penalty is not None:
                 total = penalty if total is None else total + penalty
-    return Tensor.zeros() if total is None else total
+    return Tensor(np.zeros((), get_default_dtype())) if total is None else total
