@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import resource
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -96,7 +97,7 @@ def _torch_epoch(torch: Any, X: Any, y: Any) -> Callable[[], Any]:
 
 
 # ---- B2: an MLP on MNIST-sized batches ----------------------------------------------------
-def mlp_contenders(np: Any, torch: Any) -> dict[str, Callable[[], Any]]:
+def mlp_contenders(np: Any, torch: Any, only: str | None = None) -> dict[str, Callable[[], Any]]:
     """784-256-128-10 ReLU, softmax-CE, Adam, float32, batch 128; plus its 8 matmuls alone."""
     rng = np.random.RandomState(0)
     # A pool of 64 random batches cycled through: a net that memorised one batch would see
@@ -104,11 +105,14 @@ def mlp_contenders(np: Any, torch: Any) -> dict[str, Callable[[], Any]]:
     X = rng.standard_normal((64, 128, 784)).astype("float32")
     y = rng.randint(0, 10, (64, 128))
     sizes = [784, 256, 128, 10]
-    contenders = {"numpy": _book_mlp_step(np, X, y, sizes), "ours": _ours_mlp_step(np, X, y, sizes)}
-    if torch is not None:
-        contenders["torch"] = _torch_mlp_step(torch, X, y, sizes)
-    contenders["8 matmuls"] = _matmul_floor(np, X[0], sizes)
-    return contenders
+    builders = {
+        "numpy": lambda: _book_mlp_step(np, X, y, sizes),
+        "ours": lambda: _ours_mlp_step(np, X, y, sizes),
+        "torch": lambda: _torch_mlp_step(torch, X, y, sizes),
+        "8 matmuls": lambda: _matmul_floor(np, X[0], sizes),
+    }
+    names = [only] if only else [name for name in builders if torch is not None or name != "torch"]
+    return {name: builders[name]() for name in names}
 
 
 def _book_mlp_step(np: Any, X: Any, y: Any, sizes: list[int]) -> Callable[[], Any]:
@@ -189,6 +193,21 @@ def _torch_mlp_step(torch: Any, X: Any, y: Any, sizes: list[int]) -> Callable[[]
         return loss
 
     return step
+
+
+def mlp_peak_rss(name: str) -> int:
+    """Peak resident bytes that 50 B2 steps of one contender add to its process."""
+    import numpy as np
+
+    torch = None
+    if name == "torch":
+        import torch
+    np.ones(1) @ np.ones(1)  # load BLAS before the baseline is read
+    baseline = _rss_bytes()
+    step = mlp_contenders(np, torch, only=name)[name]
+    for _ in range(50):
+        step()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - baseline
 
 
 def _cycle(X: Any, y: Any) -> Iterator[tuple[Any, Any]]:

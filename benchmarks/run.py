@@ -29,7 +29,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="tinygrad_nnfs benchmarks")
     parser.add_argument("--threads", choices=["1", "default"], help="run one table only")
     parser.add_argument("--repeats", type=int, default=7, help="timed repeats per contender")
+    parser.add_argument("--rss-of", help=argparse.SUPPRESS)  # one B2 contender, alone
     args = parser.parse_args()
+    if args.rss_of:
+        sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+        import cases
+
+        print(cases.mlp_peak_rss(args.rss_of))
+        return
     if args.threads is None:  # thread counts are fixed at BLAS load: one process per table
         for threads in ("1", "default"):
             env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
@@ -71,6 +78,15 @@ def run_table(threads: str, repeats: int) -> None:
             title = ""
     for line in cases.deep_chain_report(np):
         print(line)
+    peaks = []
+    for name in ("numpy", "ours", *(["torch"] if torch else [])):
+        script = [sys.executable, __file__, "--rss-of", name]
+        peak = subprocess.run(script, capture_output=True, text=True, check=True).stdout
+        peaks.append(f"{name} {float(peak) / 2**20:.0f} MiB")
+    print(
+        "B2 peak RSS added by 50 steps (data included), each alone in a fresh process: "
+        + ", ".join(peaks)
+    )
 
 
 def median_times(
