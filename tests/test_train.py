@@ -1,5 +1,8 @@
 """fit and evaluate: logging, history, validation, mini-batches, interruption, errors."""
 
+import os
+import signal
+
 import numpy as np
 import pytest
 
@@ -167,6 +170,88 @@ def test_fit_returns_the_history_so_far_on_ctrl_c():
     assert history["epoch"] == [0, 1, 2]
     assert "interrupted" in lines[-1]
     assert model(X).shape == (150, 3)  # the model is still usable
+
+
+def test_fit_after_ctrl_c_the_model_and_optimizer_go_on_training():
+    X, y = _data()
+    model = _classifier()
+    optimizer = optim.Adam(model.parameters(), learning_rate=0.05)
+
+    class InterruptingLoss(nn.SoftmaxCrossEntropy):
+        calls = 0
+
+        def forward(self, outputs, targets):
+            self.calls += 1
+            if self.calls == 4:
+                raise KeyboardInterrupt
+            return super().forward(outputs, targets)
+
+    first = fit(model, InterruptingLoss(), optimizer, X, y, epochs=10, print_every=0)
+    assert first["epoch"] == [0, 1, 2] and optimizer.iterations == 3
+    assert all(param.grad is not None for param in model.parameters())  # step 3's, as left
+    then = fit(model, nn.SoftmaxCrossEntropy(), optimizer, X, y, epochs=20, print_every=0)
+    assert optimizer.iterations == 23
+    assert then["loss"][0] < first["loss"][0] and then["loss"][-1] < then["loss"][0]
+
+
+def _press_ctrl_c_at_call(call: int) -> nn.SoftmaxCrossEntropy:
+    """A loss that sends this process a real SIGINT (Ctrl-C) during its `call`-th forward."""
+
+    class CtrlC(nn.SoftmaxCrossEntropy):
+        calls = 0
+
+        def forward(self, outputs, targets):
+            self.calls += 1
+            if self.calls == call:
+                os.kill(os.getpid(), signal.SIGINT)
+            return super().forward(outputs, targets)
+
+    return CtrlC()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt", reason="POSIX signals")
+@pytest.mark.parametrize(
+    ("batch_size", "call", "epochs_recorded", "steps"),
+    [(None, 3, [0, 1, 2], 3), (50, 5, [0], 5)],  # 3 batches an epoch: stop in the 2nd epoch
+)
+def test_fit_real_ctrl_c_finishes_the_step_then_returns_complete_epochs(
+    batch_size, call, epochs_recorded, steps
+):
+    X, y = _data()
+    model = _classifier()
+    optimizer = optim.SGD(model.parameters(), learning_rate=0.5)
+    lines = []
+    history = fit(
+        model, _press_ctrl_c_at_call(call), optimizer, X, y,
+        epochs=10, batch_size=batch_size, log=lines.append, print_every=0,
+    )  # fmt: skip
+    assert history["epoch"] == epochs_recorded
+    assert optimizer.iterations == steps  # the step Ctrl-C arrived in was completed
+    assert lines == [f"interrupted at epoch {len(epochs_recorded)}; returning the history so far"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def _seeded_dropout_run(seed):
+    manual_seed(seed)
+    X, y = datasets.spiral_data(30, 3)
+    model = nn.Sequential(nn.Dense(2, 16), nn.ReLU(), nn.Dropout(0.2), nn.Dense(16, 3))
+    optimizer = optim.Adam(model.parameters(), learning_rate=0.02, decay=1e-3)
+    history = fit(
+        model, nn.SoftmaxCrossEntropy(), optimizer, X, y, epochs=30, batch_size=32,
+        validation_split=0.2, print_every=0,
+    )  # fmt: skip
+    return history, model.state_dict()
+
+
+def test_fit_with_the_same_seed_is_bit_identical_with_dropout_and_shuffled_split():
+    first_history, first_state = _seeded_dropout_run(7)
+    second_history, second_state = _seeded_dropout_run(7)
+    assert first_history == second_history  # == on floats: bit-identical
+    assert first_state.keys() == second_state.keys()
+    for name, weights in first_state.items():
+        assert weights.tobytes() == second_state[name].tobytes(), name
+    other_history, _ = _seeded_dropout_run(8)
+    assert other_history["loss"] != first_history["loss"]  # the seed does drive the run
 
 
 def test_fit_takes_a_custom_accuracy_for_a_custom_loss():

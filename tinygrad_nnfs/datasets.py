@@ -155,10 +155,6 @@ class Scaler:
         X, _ = _features(X, "fit")
         if len(X) == 0:
             raise ValueError("Scaler.fit: X has no samples; fit on the training data")
-        if not np.isfinite(X).all():
-            raise ValueError(
-                "Scaler.fit: X contains NaN or inf; clean the training data before fitting"
-            )
         self.data_min, self.data_max = X.min(axis=0), X.max(axis=0)
         return self
 
@@ -208,6 +204,10 @@ def _features(X: Any, method: str) -> tuple[np.ndarray, np.dtype]:
         raise ValueError(
             f"Scaler.{method}: X must be 2-D (samples, features), got shape {X.shape}; "
             f"use X.reshape(-1, 1) for a single feature"
+        )
+    if not np.isfinite(X).all():
+        raise ValueError(
+            f"Scaler.{method}: X contains NaN or inf; clean the data first (e.g. drop those rows)"
         )
     dtype = X.dtype if X.dtype.kind == "f" else get_default_dtype()
     return X.astype(np.float64, copy=False), dtype

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -41,7 +43,23 @@ def gradcheck(
     (e.g. integer labels) are passed as constants. A non-scalar output is reduced with a
     random cotangent, so every output element is checked. Returns True.
     """
+    if not callable(fn):
+        raise TypeError(
+            f"gradcheck: fn must be a function of Tensors returning a Tensor, "
+            f"got {type(fn).__name__} {fn!r}"
+        )
+    for name, value, positive in (("eps", eps, True), ("atol", atol, False), ("rtol", rtol, False)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"gradcheck: {name} must be a number, got {type(value).__name__}")
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            bound = "> 0" if positive else ">= 0"
+            raise ValueError(f"gradcheck: {name} must be finite and {bound}, got {value}")
     tensors = [_as_input(x) for x in inputs]
+    if not any(t.requires_grad for t in tensors):
+        raise ValueError(
+            f"gradcheck: none of the {len(tensors)} inputs holds floats, so there is nothing to "
+            f"differentiate; pass the float arrays or Tensors that fn differentiates"
+        )
     out = fn(*tensors)
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")

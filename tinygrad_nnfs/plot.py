@@ -93,6 +93,14 @@ def plot_decision_regions(
             f"plot_decision_regions: X must have shape (n_samples, 2), got {points.shape}; "
             f"decision regions are drawn for 2-D inputs only"
         )
+    if not np.isfinite(points).all():
+        raise ValueError(
+            "plot_decision_regions: X contains NaN or inf; pass finite points (drop those rows)"
+        )
+    if not callable(model):
+        raise TypeError(
+            f"plot_decision_regions: model must be callable (a Module), got {type(model).__name__}"
+        )
     labels = _labels(y, len(points))
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
         raise ValueError(

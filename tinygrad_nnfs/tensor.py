@@ -6,7 +6,7 @@ import functools
 import itertools
 import numbers
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import numpy as np
@@ -38,7 +38,7 @@ _creation_number = operator.attrgetter("_seq")
 def set_default_dtype(dtype: Any) -> None:
     """Set the float dtype that float lists, scalars and new parameters get (float32 at start)."""
     global _default_dtype
-    dtype = np.dtype(dtype)
+    dtype = _check_dtype(dtype, "set_default_dtype")
     if dtype.kind != "f":
         raise TypeError(f"set_default_dtype: expected a float dtype, got {dtype}")
     _default_dtype = dtype
@@ -51,6 +51,10 @@ def get_default_dtype() -> np.dtype:
 
 def manual_seed(seed: int) -> None:
     """Seed the library stream behind every random constructor, dataset, init and dropout."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"manual_seed: seed must be in 0..2**32 - 1, got {seed}")
     _library_rng.seed(seed)
 
 
@@ -133,8 +137,23 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             f"from {type(data).__name__}"
         )
     if dtype is not None:
-        array = array.astype(dtype, copy=False)
+        array = array.astype(_check_dtype(dtype, "Tensor"), copy=False)
     return array
+
+
+def _check_dtype(dtype: Any, where: str) -> np.dtype:
+    """`dtype` as a NumPy dtype of numbers (bool, int or float); TypeError otherwise."""
+    try:
+        checked = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(
+            f"{where}: {dtype!r} is not a dtype ({error}); pass e.g. np.float32"
+        ) from None
+    if checked.kind not in "biuf":
+        raise TypeError(
+            f"{where}: dtype must be float, int or bool, got {checked}; pass e.g. np.float32"
+        )
+    return checked
 
 
 class Tensor:
@@ -226,9 +245,21 @@ class Tensor:
         return f"Tensor({values}, dtype={self.dtype}{extras})"
 
     def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len: a 0-d Tensor has no length; use .item() for its value")
         return len(self.data)
 
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.ndim == 0:  # else Python would iterate self[0], self[1]... and yield nothing
+            raise TypeError("iter: a 0-d Tensor is not iterable; use .item() for its value")
+        return (self[i] for i in range(len(self.data)))
+
     def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"bool: the truth value of a Tensor of shape {self.shape} is ambiguous; "
+                f"reduce it first, e.g. bool((a == b).numpy().all())"
+            )
         return bool(self.data)
 
     __hash__ = object.__hash__
@@ -254,7 +285,7 @@ class Tensor:
 
     def astype(self, dtype: Any) -> Tensor:
         """Cast to `dtype`; float-to-float casts stay differentiable."""
-        dtype = np.dtype(dtype)
+        dtype = _check_dtype(dtype, "astype")
         if dtype.kind != "f":
             return Tensor._make(self.data.astype(dtype), False, None)
         return ops.Cast.apply(self, dtype=dtype)
@@ -264,6 +295,16 @@ class Tensor:
     def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
         return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], Iterable) else shape
 
+    @staticmethod
+    def _new_shape(shape: tuple[Any, ...], where: str) -> tuple[int, ...]:
+        """A constructor's shape (ints or one tuple), every side an int >= 0."""
+        shape = _check_ints(Tensor._shape_arg(shape), f"Tensor.{where}", "every side of shape")
+        if any(side < 0 for side in shape):
+            raise ValueError(
+                f"Tensor.{where}: shape {shape} has a negative side; every side must be >= 0"
+            )
+        return shape
+
     @classmethod
     def _new(cls, array: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
         return cls(array, requires_grad=requires_grad, dtype=dtype or _default_dtype)
@@ -271,19 +312,19 @@ class Tensor:
     @classmethod
     def zeros(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """A tensor of zeros; shape as separate ints or one tuple."""
-        return cls._new(np.zeros(cls._shape_arg(shape)), dtype, requires_grad)
+        return cls._new(np.zeros(cls._new_shape(shape, "zeros")), dtype, requires_grad)
 
     @classmethod
     def ones(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """A tensor of ones; shape as separate ints or one tuple."""
-        return cls._new(np.ones(cls._shape_arg(shape)), dtype, requires_grad)
+        return cls._new(np.ones(cls._new_shape(shape, "ones")), dtype, requires_grad)
 
     @classmethod
     def randn(
         cls, *shape: Any, rng: Any = None, dtype: Any = None, requires_grad: bool = False
     ) -> Tensor:
         """Standard normal draws from the library stream (or `rng`)."""
-        draws = _resolve_rng(rng).standard_normal(cls._shape_arg(shape))
+        draws = _resolve_rng(rng).standard_normal(cls._new_shape(shape, "randn"))
         return cls._new(draws, dtype, requires_grad)
 
     @classmethod
@@ -297,18 +338,38 @@ class Tensor:
         requires_grad: bool = False,
     ) -> Tensor:
         """Uniform draws in [low, high) from the library stream (or `rng`)."""
-        draws = _resolve_rng(rng).uniform(low, high, cls._shape_arg(shape))
+        shape = cls._new_shape(shape, "uniform")
+        for name, bound in (("low", low), ("high", high)):
+            if isinstance(bound, bool) or not isinstance(bound, numbers.Real):
+                raise TypeError(
+                    f"Tensor.uniform: {name} must be a number, got {type(bound).__name__} {bound!r}"
+                )
+            if not np.isfinite(bound):
+                raise ValueError(f"Tensor.uniform: {name} must be finite, got {bound}")
+        if low > high:
+            raise ValueError(f"Tensor.uniform: low ({low}) must not exceed high ({high})")
+        draws = _resolve_rng(rng).uniform(low, high, shape)
         return cls._new(draws, dtype, requires_grad)
 
     @classmethod
     def eye(cls, n: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """The n x n identity."""
+        _check_ints((n,), "Tensor.eye", "n")
+        if n < 0:
+            raise ValueError(f"Tensor.eye: n must be >= 0, got {n}")
         return cls._new(np.eye(n), dtype, requires_grad)
 
     @classmethod
     def arange(cls, *args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """Like numpy.arange: int64 for int arguments, the default float dtype otherwise."""
-        values = np.arange(*args)
+        try:
+            values = np.arange(*args)
+        except (TypeError, ValueError, ZeroDivisionError) as error:
+            kind = TypeError if isinstance(error, TypeError) else ValueError
+            raise kind(
+                f"Tensor.arange{args}: {error}; pass numbers as numpy.arange takes them: "
+                f"stop, or start, stop and a non-zero step"
+            ) from None
         if dtype is None and values.dtype.kind == "f":
             dtype = _default_dtype
         return cls(values, requires_grad=requires_grad, dtype=dtype)
@@ -316,12 +377,19 @@ class Tensor:
     @staticmethod
     def concatenate(tensors: Iterable[Any], axis: int = 0) -> Tensor:
         """Join tensors along an existing axis."""
-        return ops.Concatenate.apply(*(_as_tensor(t) for t in tensors), axis=axis)
+        tensors = [_as_tensor(t) for t in tensors]
+        if not tensors:
+            raise ValueError("concatenate: got no tensors; pass a non-empty list of tensors")
+        return ops.Concatenate.apply(*tensors, axis=axis)
 
     @staticmethod
     def stack(tensors: Iterable[Any], axis: int = 0) -> Tensor:
         """Join tensors along a new axis."""
-        return Tensor.concatenate([_as_tensor(t).unsqueeze(axis) for t in tensors], axis)
+        tensors = [_as_tensor(t) for t in tensors]
+        if not tensors:
+            raise ValueError("stack: got no tensors; pass a non-empty list of tensors")
+        _check_new_axis(axis, tensors[0].ndim, "stack")
+        return Tensor.concatenate([t.unsqueeze(axis) for t in tensors], axis)
 
     # ---- backward ----------------------------------------------------------------------
     def backward(self, gradient: Any = None) -> None:
@@ -341,11 +409,18 @@ class Tensor:
             seed = np.ones_like(self.data)
         else:
             seed = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
+            if seed.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"backward: gradient must hold numbers, got dtype {seed.dtype}; pass an "
+                    f"array of shape {self.shape}"
+                )
             if seed.shape != self.shape:
                 raise ValueError(
                     f"backward: gradient has shape {seed.shape} but the tensor has shape "
                     f"{self.shape}; pass a gradient of the tensor's shape"
                 )
+            if not np.isfinite(seed).all():
+                raise ValueError("backward: gradient holds NaN or inf; pass a finite gradient")
             seed = seed.astype(self.dtype)  # a copy: the engine may accumulate into it
         _run_backward(self, seed)
 
@@ -429,6 +504,15 @@ class Tensor:
 
     def clip(self, lo: float | None, hi: float | None) -> Tensor:
         """Limit values to [lo, hi]; the gradient passes inside and is zero outside."""
+        for name, bound in (("lo", lo), ("hi", hi)):
+            if bound is None:
+                continue
+            if isinstance(bound, bool) or not isinstance(bound, numbers.Real):
+                raise TypeError(
+                    f"clip: {name} must be a number or None, got {type(bound).__name__} {bound!r}"
+                )
+            if np.isnan(bound):
+                raise ValueError(f"clip: {name} is NaN; pass a number, or None for no bound")
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"clip: lo ({lo}) must not exceed hi ({hi})")
         return ops.Clip.apply(self, lo=lo, hi=hi)
@@ -449,7 +533,13 @@ class Tensor:
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Mean over `axis` (None: all), computed as numpy.mean does: sum / count."""
         total = self.sum(axis=_check_axis(axis, self.ndim, "mean"), keepdims=keepdims)
-        return total / (self.data.size // max(total.data.size, 1))
+        count = self.data.size // max(total.data.size, 1)
+        if count == 0 and total.data.size:
+            raise ValueError(
+                f"mean: a tensor of shape {self.shape} has no elements to average over axis "
+                f"{axis}; the mean of nothing is undefined (sum() of nothing is 0)"
+            )
+        return total / count
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Max over `axis`; tied maxima share the gradient evenly."""
@@ -461,11 +551,14 @@ class Tensor:
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """log(sum(exp(self))) over `axis`, stable for large logits."""
+        _check_float(self, "logsumexp")
         axis = _check_axis(axis, self.ndim, "logsumexp")
         return ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
 
     def softmax(self, axis: int = -1) -> Tensor:
         """exp(x - max) / sum(exp(x - max)) along `axis`, the book's stable softmax."""
+        _check_float(self, "softmax")
+        axis = _check_axis(axis, self.ndim, "softmax")
         # Softmax ignores a constant shift, so the max needs no gradient.
         shifted = self - self.data.max(axis=axis, keepdims=True)
         exps = shifted.exp()
@@ -473,36 +566,55 @@ class Tensor:
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """Log of softmax along `axis`; output has self's shape. Stable for logits of 1e4."""
+        _check_float(self, "log_softmax")
         return self - self.logsumexp(axis=axis, keepdims=True)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Indices of the maxima (no gradient)."""
+        axis = _check_axis(axis, self.ndim, "argmax")
         return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdims))
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Indices of the minima (no gradient)."""
+        axis = _check_axis(axis, self.ndim, "argmin")
         return Tensor(np.argmin(self.data, axis=axis, keepdims=keepdims))
 
     # ---- shape -----------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
         """Same data, new shape; takes ints or one tuple, -1 infers one side."""
-        return ops.Reshape.apply(self, shape=Tensor._shape_arg(shape))
+        shape = _check_ints(Tensor._shape_arg(shape), "reshape", "every side of shape")
+        return ops.Reshape.apply(self, shape=shape)
 
     def transpose(self, *axes: Any) -> Tensor:
         """Permute axes like numpy.transpose; no axes reverses them."""
-        axes = Tensor._shape_arg(axes) if axes else None
-        return ops.Transpose.apply(self, axes=axes)
+        if not axes:
+            return ops.Transpose.apply(self, axes=None)
+        axes = _check_ints(Tensor._shape_arg(axes), "transpose", "every axis")
+        ndim = self.ndim
+        # Transpose.backward inverts the permutation with argsort, which needs axes >= 0.
+        normalized = tuple(axis + ndim if axis < 0 else axis for axis in axes)
+        if sorted(normalized) != list(range(ndim)):
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of the axes of a tensor of shape "
+                f"{self.shape}; pass each of 0..{ndim - 1} once (or -{ndim}..-1)"
+            )
+        return ops.Transpose.apply(self, axes=normalized)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge axes start_dim..end_dim into one (all of them by default)."""
         shape, ndim = self.shape, self.ndim or 1
         start = _check_axis(start_dim, ndim, "flatten") % ndim
         end = _check_axis(end_dim, ndim, "flatten") % ndim
+        if start > end:
+            raise ValueError(
+                f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a tensor "
+                f"with {self.ndim} dimensions; pass start_dim <= end_dim"
+            )
         return self.reshape(*shape[:start], -1, *shape[end + 1 :])
 
     def expand(self, *shape: Any) -> Tensor:
         """Broadcast to `shape` (a side of -1 keeps self's); no copy."""
-        shape = Tensor._shape_arg(shape)
+        shape = _check_ints(Tensor._shape_arg(shape), "expand", "every side of shape")
         offset = len(shape) - self.ndim
         shape = tuple(
             self.shape[i - offset] if side == -1 and i >= offset else side
@@ -512,6 +624,7 @@ class Tensor:
 
     def squeeze(self, axis: Axis = None) -> Tensor:
         """Drop axes of length 1 (all of them, or those in `axis`)."""
+        _check_axis(axis, self.ndim, "squeeze")
         try:
             return self.reshape(np.squeeze(self.data, axis=axis).shape)
         except ValueError as error:
@@ -519,6 +632,7 @@ class Tensor:
 
     def unsqueeze(self, axis: int) -> Tensor:
         """Insert an axis of length 1 at `axis`."""
+        _check_new_axis(axis, self.ndim, "unsqueeze")
         return self.reshape(np.expand_dims(self.data, axis).shape)
 
     def __getitem__(self, index: Any) -> Tensor:
@@ -531,6 +645,8 @@ class Tensor:
     # ---- regularisation ----------------------------------------------------------------------
     def dropout(self, rate: float, training: bool = True, *, rng: Any = None) -> Tensor:
         """Zero a `rate` fraction of units and scale the rest by 1/(1-rate) (inverted dropout)."""
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real):
+            raise TypeError(f"dropout: rate must be a number, got {type(rate).__name__} {rate!r}")
         if not 0 <= rate < 1:
             raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
         if not training or rate == 0:
@@ -542,7 +658,10 @@ class Tensor:
     # ---- comparisons (no gradient) ---------------------------------------------------------
     def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
         other = _operand(other, ufunc.__name__)
-        return Tensor(ufunc(self.data, other.data if isinstance(other, Tensor) else other))
+        try:
+            return Tensor(ufunc(self.data, other.data if isinstance(other, Tensor) else other))
+        except ValueError as error:  # shapes that do not broadcast
+            raise ValueError(f"{ufunc.__name__}: {error}") from None
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, np.less)
@@ -591,11 +710,17 @@ def _operand(value: Any, op: str, scalars: bool = True) -> Any:
 
 def _check_axis(axis: Axis, ndim: int, op: str) -> Axis:
     """Validate an axis argument against ndim, keeping its form (None, int or tuple)."""
-    axes = (axis,) if isinstance(axis, numbers.Integral) else axis
-    if axes is None:
+    if axis is None:
         return None
+    axes = (axis,) if isinstance(axis, numbers.Integral) else axis
+    if not isinstance(axes, tuple):
+        raise TypeError(
+            f"{op}: axis must be None, an int or a tuple of ints, got {type(axis).__name__} "
+            f"{axis!r}"
+        )
+    _check_ints(axes, op, "every axis")
     for a in axes:
-        if not isinstance(a, numbers.Integral) or not -ndim <= a < max(ndim, 1):
+        if not -ndim <= a < max(ndim, 1):
             raise ValueError(
                 f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions "
                 f"(valid: {-ndim}..{ndim - 1})"
@@ -604,6 +729,36 @@ def _check_axis(axis: Axis, ndim: int, op: str) -> Axis:
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"{op}: axis {axis} repeats an axis")
     return axis
+
+
+def _check_ints(values: tuple[Any, ...], op: str, what: str) -> tuple[Any, ...]:
+    """`values` unchanged if every one is an int (bools are not); TypeError naming op otherwise."""
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            shown = f" in {values!r}" if len(values) > 1 else ""
+            raise TypeError(
+                f"{op}: {what} must be an int, got {type(value).__name__} {value!r}{shown}"
+            )
+    return values
+
+
+def _check_new_axis(axis: Any, ndim: int, op: str) -> None:
+    """Validate the position of a new axis inserted into a tensor with ndim dimensions."""
+    _check_ints((axis,), op, "axis")
+    if not -ndim - 1 <= axis <= ndim:
+        raise ValueError(
+            f"{op}: axis {axis} is out of range for inserting an axis into a tensor with {ndim} "
+            f"dimensions (valid: {-ndim - 1}..{ndim})"
+        )
+
+
+def _check_float(tensor: Tensor, op: str) -> None:
+    """TypeError unless tensor holds floats: int/bool data are labels or masks, not logits."""
+    if tensor.data.dtype.kind != "f":
+        raise TypeError(
+            f"{op}: expected a float tensor, got dtype {tensor.dtype}; integer data are labels "
+            f"or masks, convert logits first with .astype(np.float32)"
+        )
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:

@@ -45,6 +45,11 @@ def _predictions(loss: Module, predictions: Any, *, classes: bool) -> Tensor:
             f"{name}: predictions of shape {predictions.shape} hold no samples; "
             f"the loss is a mean over the first axis"
         )
+    if classes and predictions.shape[1] == 0:
+        raise ValueError(
+            f"{name}: predictions of shape {predictions.shape} hold no classes; "
+            f"the last layer needs one output per class"
+        )
     return predictions
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import numbers
 import os
 import uuid
 import zipfile
@@ -131,6 +132,11 @@ class Module:
         for name, param in params.items():
             value = state_dict[name]
             array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            if array.dtype.kind not in "biuf":
+                raise ValueError(
+                    f"load_state_dict: key {name!r} holds {type(value).__name__} data (dtype "
+                    f"{array.dtype}), not an array of numbers; pass the arrays of a state_dict()"
+                )
             if array.shape != param.shape:
                 raise ValueError(
                     f"load_state_dict: key {name!r} has shape {array.shape} but the parameter "
@@ -157,9 +163,14 @@ class Module:
         written to a temporary file in the same directory and moved into place, so an
         interrupted save never leaves a half-written file under `path`.
         """
-        path = _npz_path(path)
+        path = _npz_path(path, "save")
         state = self.state_dict()
         directory, filename = os.path.split(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(
+                f"save: no such directory {directory!r} for {path!r}; create it first "
+                f"(os.makedirs({directory!r}))"
+            )
         temporary = os.path.join(directory, f".{filename}.{uuid.uuid4().hex}.tmp")
         try:
             with open(temporary, "xb") as file:
@@ -179,7 +190,7 @@ class Module:
         A missing file raises FileNotFoundError; a corrupt file or a mismatched state
         raises ValueError naming the file (and the key). Either way the model is unchanged.
         """
-        path = _npz_path(path)
+        path = _npz_path(path, "load")
         try:
             with open(path, "rb") as file:
                 state = _read_npz(file, path)
@@ -275,7 +286,12 @@ def _read_npz(file: Any, path: str) -> dict[str, np.ndarray]:
     raise ValueError(f"load: {path!r} holds a single array, not a state dict written by save()")
 
 
-def _npz_path(path: str | os.PathLike[str]) -> str:
+def _npz_path(path: str | os.PathLike[str], where: str) -> str:
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            f"{where}: path must be a str or os.PathLike such as 'model.npz', "
+            f"got {type(path).__name__} {path!r}"
+        )
     path = os.fspath(path)
     return path if path.endswith(".npz") else path + ".npz"
 
@@ -308,6 +324,10 @@ class Sequential(Module):
     def __getitem__(self, index: int | slice) -> Module:
         if isinstance(index, slice):
             return Sequential(*list(self)[index])
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(
+                f"Sequential: index must be an int or a slice, got {type(index).__name__} {index!r}"
+            )
         if not -self._length <= index < self._length:
             raise IndexError(f"Sequential: index {index} out of range for {self._length} modules")
         return getattr(self, str(index % self._length))
