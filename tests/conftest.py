@@ -2,6 +2,7 @@
 
 import os
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -16,6 +17,12 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def float64():
+    """Make float64 the default float dtype for one test (the autouse fixture restores it)."""
+    set_default_dtype(np.float64)
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,7 @@ from book_reference import (
     train_book_network,
 )
 
-from tinygrad_nnfs import datasets, manual_seed, nn, optim, set_default_dtype
-from tinygrad_nnfs.tensor import get_default_dtype
+from tinygrad_nnfs import datasets, manual_seed, nn, optim
 from tinygrad_nnfs.train import fit
 
 # The book's chapter-10 settings for each optimizer.
@@ -26,14 +25,6 @@ OPTIMIZERS = {
     ),
     "adam": (optim.Adam, Optimizer_Adam, {"learning_rate": 0.05, "decay": 5e-7}),
 }
-
-
-@pytest.fixture
-def float64():
-    previous = get_default_dtype()
-    set_default_dtype(np.float64)
-    yield
-    set_default_dtype(previous)
 
 
 def _book_model(hidden: int = 64, l2: float = 0.0) -> nn.Sequential:

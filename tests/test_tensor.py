@@ -10,22 +10,13 @@ from tinygrad_nnfs import Tensor, manual_seed, no_grad, set_default_dtype
 from tinygrad_nnfs.tensor import get_default_dtype
 
 
-@pytest.fixture
-def float64_default():
-    """Switch the default float dtype to float64 for one test, then restore it."""
-    previous = get_default_dtype()
-    set_default_dtype(np.float64)
-    yield
-    set_default_dtype(previous)
-
-
 # ---- construction and dtypes -----------------------------------------------------------------
 def test_tensor_float_list_and_scalar_get_float32_by_default():
     assert Tensor([[1.0, 2.0], [3.0, 4.0]]).dtype == np.float32
     assert Tensor(1.5).dtype == np.float32
 
 
-def test_tensor_default_dtype_can_be_float64(float64_default):
+def test_tensor_default_dtype_can_be_float64(float64):
     assert get_default_dtype() == np.float64
     assert Tensor([1.0, 2.0]).dtype == np.float64
     assert Tensor.zeros(2).dtype == np.float64
