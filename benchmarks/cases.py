@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import itertools
-import resource
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -207,7 +206,7 @@ def mlp_peak_rss(name: str) -> int:
     step = mlp_contenders(np, torch, only=name)[name]
     for _ in range(50):
         step()
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - baseline
+    return _peak_rss_bytes() - baseline
 
 
 def _cycle(X: Any, y: Any) -> Iterator[tuple[Any, Any]]:
@@ -321,6 +320,13 @@ def deep_chain_report(np: Any) -> list[str]:
         f"   traced peak {peak / mib:.0f} MiB; RSS +{(with_graph - before) / mib:.0f} MiB with the "
         f"graph alive, +{(after - before) / mib:.0f} MiB after it is dropped",
     ]
+
+
+def _peak_rss_bytes() -> int:
+    """This process's resident high-water mark (VmHWM: unlike ru_maxrss, not the parent's)."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
 
 
 def _rss_bytes() -> int:
