@@ -505,7 +505,7 @@ class Tensor:
     def clip(self, lo: float | None, hi: float | None) -> Tensor:
         """Limit values to [lo, hi]; the gradient passes inside and is zero outside."""
         for name, bound in (("lo", lo), ("hi", hi)):
-            if bound is None:
+            if bound is None or (type(bound) is float and bound == bound):  # not NaN: fine
                 continue
             if isinstance(bound, bool) or not isinstance(bound, numbers.Real):
                 raise TypeError(
@@ -710,8 +710,8 @@ def _operand(value: Any, op: str, scalars: bool = True) -> Any:
 
 def _check_axis(axis: Axis, ndim: int, op: str) -> Axis:
     """Validate an axis argument against ndim, keeping its form (None, int or tuple)."""
-    if axis is None:
-        return None
+    if axis is None or (type(axis) is int and -ndim <= axis < max(ndim, 1)):  # the common cases
+        return axis
     axes = (axis,) if isinstance(axis, numbers.Integral) else axis
     if not isinstance(axes, tuple):
         raise TypeError(
