@@ -354,6 +354,8 @@ class Transpose(Function):
     """x with permuted axes (None: reversed)."""
 
     def forward(self, x: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
+        # Non-negative axes, so that argsort gives the inverse permutation for backward.
+        axes = None if axes is None else tuple(axis % x.ndim for axis in axes)
         self.save_for_backward(axes)
         return np.transpose(x, axes)
 

@@ -159,7 +159,7 @@ def _check_dtype(dtype: Any, where: str) -> np.dtype:
 class Tensor:
     """An ndarray plus the op that produced it, so backward() can compute gradients."""
 
-    __slots__ = ("_ctx", "_grad", "_seq", "data", "name", "requires_grad")
+    __slots__ = ("__weakref__", "_ctx", "_grad", "_seq", "data", "name", "requires_grad")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(
@@ -803,6 +803,8 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
         for parent, grad in zip(parents, grads, strict=True):
             if grad is None or not isinstance(parent, Tensor) or not parent.requires_grad:
                 continue
+            if type(grad) is not np.ndarray:  # NumPy gives scalars for 0-d results
+                grad = np.asarray(grad)
             # This runs once per edge of the graph: keep it inline and lean.
             data = parent.data
             if grad.shape != data.shape:
@@ -815,7 +817,7 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
             elif id(parent) in owned:
                 existing += grad
             else:  # never write into an array we do not own: it may be another node's grad
-                parent._grad = existing + grad
+                parent._grad = np.asarray(existing + grad)  # an array, to add into in place
                 owned.add(id(parent))
 
 
