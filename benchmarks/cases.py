@@ -290,7 +290,7 @@ def chain_contenders(np: Any, torch: Any, side: int) -> dict[str, Callable[[], A
 STEPS = 100_000  # chained steps of two ops each
 
 
-def deep_chain_report(np: Any) -> list[str]:
+def deep_chain_report(np: Any, torch: Any) -> list[str]:
     """Time, peak memory and memory after release of a 200,000-op chain and its backward."""
 
     def build_and_backward() -> Tensor:
@@ -315,11 +315,24 @@ def deep_chain_report(np: Any) -> list[str]:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     mib = 2**20
-    return [
+    lines = [
         f"\nB4 deep chain: {STEPS:,} steps ({2 * STEPS:,} ops) forward + backward: {seconds:.3f} s",
         f"   traced peak {peak / mib:.0f} MiB; RSS +{(with_graph - before) / mib:.0f} MiB with the "
         f"graph alive, +{(after - before) / mib:.0f} MiB after it is dropped",
     ]
+    if torch is not None:
+        lines.append(f"   torch, the same chain: {_torch_deep_chain_seconds(torch):.3f} s")
+    return lines
+
+
+def _torch_deep_chain_seconds(torch: Any) -> float:
+    start = time.perf_counter()
+    leaf = torch.ones(1, dtype=torch.float64, requires_grad=True)
+    value = leaf
+    for _ in range(STEPS):
+        value = value * 1.00001 + 1e-6
+    value.backward(torch.ones(1, dtype=torch.float64))
+    return time.perf_counter() - start
 
 
 def _peak_rss_bytes() -> int:

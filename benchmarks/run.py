@@ -76,7 +76,7 @@ def run_table(threads: str, repeats: int) -> None:
             ratio = seconds / times["numpy"]
             print(f"{title:<34}{name:<12}{seconds / unit[0]:>11.3f} {unit[1]:<3}{ratio:>9.2f}x")
             title = ""
-    for line in cases.deep_chain_report(np):
+    for line in cases.deep_chain_report(np, torch):
         print(line)
     peaks = []
     for name in ("numpy", "ours", *(["torch"] if torch else [])):
