@@ -19,38 +19,44 @@ __all__ = ["Scaler", "kfold", "sine_data", "spiral_data", "train_val_split", "ve
 
 def spiral_data(samples: int, classes: int, *, rng: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """`classes` spiral arms of `samples` points: X (samples*classes, 2) float, y (.,) int64."""
-    _check_count("spiral_data", "samples", samples)
-    _check_count("spiral_data", "classes", classes)
-    stream = _resolve_rng(rng)
-    # The nnfs package's code, in float64, drawing one randn(samples) per class in order.
-    X = np.zeros((samples * classes, 2))
-    y = np.zeros(samples * classes, dtype=np.int64)
-    for class_number in range(classes):
-        ix = range(samples * class_number, samples * (class_number + 1))
+
+    def arm(stream: Any, class_number: int) -> np.ndarray:
+        # The nnfs package's code: one randn(samples) per class, in class order.
         r = np.linspace(0.0, 1, samples)
         t = (
             np.linspace(class_number * 4, (class_number + 1) * 4, samples)
             + stream.standard_normal(samples) * 0.2
         )
-        X[ix] = np.c_[r * np.sin(t * 2.5), r * np.cos(t * 2.5)]
-        y[ix] = class_number
-    return X.astype(get_default_dtype(), copy=False), y
+        return np.c_[r * np.sin(t * 2.5), r * np.cos(t * 2.5)]
+
+    return _per_class("spiral_data", samples, classes, rng, arm)
 
 
 def vertical_data(samples: int, classes: int, *, rng: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """`classes` vertical stripes of `samples` points: X (samples*classes, 2) float, y int64."""
-    _check_count("vertical_data", "samples", samples)
-    _check_count("vertical_data", "classes", classes)
+
+    def stripe(stream: Any, class_number: int) -> np.ndarray:
+        # The nnfs package's code: per class the x draw comes before the y draw.
+        return np.c_[
+            stream.standard_normal(samples) * 0.1 + class_number / 3,
+            stream.standard_normal(samples) * 0.1 + 0.5,
+        ]
+
+    return _per_class("vertical_data", samples, classes, rng, stripe)
+
+
+def _per_class(
+    where: str, samples: int, classes: int, rng: Any, points: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stack `points(stream, c)` for each class c in order (in float64, as nnfs) with labels."""
+    _check_count(where, "samples", samples)
+    _check_count(where, "classes", classes)
     stream = _resolve_rng(rng)
-    # The nnfs package's code, in float64; per class the x draw comes before the y draw.
     X = np.zeros((samples * classes, 2))
     y = np.zeros(samples * classes, dtype=np.int64)
     for class_number in range(classes):
         ix = range(samples * class_number, samples * (class_number + 1))
-        X[ix] = np.c_[
-            stream.standard_normal(samples) * 0.1 + class_number / 3,
-            stream.standard_normal(samples) * 0.1 + 0.5,
-        ]
+        X[ix] = points(stream, class_number)
         y[ix] = class_number
     return X.astype(get_default_dtype(), copy=False), y
 
