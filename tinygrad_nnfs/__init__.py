@@ -5,12 +5,13 @@ from tinygrad_nnfs.tensor import Tensor, detect_anomaly, manual_seed, no_grad, s
 
 # isort: split
 from tinygrad_nnfs import datasets, nn, optim
-from tinygrad_nnfs._malloc import tune_malloc
+from tinygrad_nnfs._tuning import tune_gc, tune_malloc
 from tinygrad_nnfs.function import Function
 from tinygrad_nnfs.gradcheck import GradcheckError, gradcheck
 from tinygrad_nnfs.graph import draw_graph
 
 tune_malloc()
+tune_gc()
 
 __all__ = [
     "Function",

@@ -1,0 +1,52 @@
+"""Two process settings, made once at import, that autograd graphs need (TINYGRAD_NNFS_TUNING=0
+leaves both alone).
+
+- glibc serves allocations above its mmap threshold (128 KiB at start, e.g. a (300, 64)
+  float64 activation) with fresh pages from the kernel and trims freed memory at the top of
+  its heap; a training loop that frees and reallocates such arrays every step then pays page
+  faults for each, which made a float64 epoch of the book's network 2.5x slower. Raising
+  both thresholds keeps those pages in the process.
+- CPython's cyclic garbage collector rescans every live container in each full collection.
+  A graph holds a few of them per op, is acyclic and is freed by reference counting, so
+  those rescans are pure cost: a 200,000-op graph spent half its forward time in them.
+  Full collections are made rarer (threshold2 10 -> 100), unless the user changed them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import os
+import platform
+
+__all__ = ["tune_gc", "tune_malloc"]
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # from glibc's malloc.h
+MMAP_THRESHOLD = 32 * 2**20  # glibc's largest: arrays below it come from the heap
+TRIM_THRESHOLD = 64 * 2**20  # free heap kept for reuse before returning it
+GC_THRESHOLDS = (700, 10, 100)  # CPython's defaults are (700, 10, 10)
+
+
+def _enabled() -> bool:
+    return os.environ.get("TINYGRAD_NNFS_TUNING", "1") != "0"
+
+
+def tune_malloc() -> bool:
+    """Raise glibc's mmap and trim thresholds; True if it did (glibc only)."""
+    if not _enabled() or platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(
+        mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    )
+
+
+def tune_gc() -> bool:
+    """Make full garbage collections rarer; True if it did (not if the user set thresholds)."""
+    if not _enabled() or gc.get_threshold() != (700, 10, 10):
+        return False
+    gc.set_threshold(*GC_THRESHOLDS)
+    return True
