@@ -140,3 +140,21 @@ def test_function_forward_value_error_names_op_and_shapes():
 def test_function_base_requires_forward():
     with pytest.raises(NotImplementedError, match="Function must define forward"):
         Function.apply(Tensor([1.0]))
+
+
+class StopGradient(Function):
+    """2x forward, no gradient back: legal for any input."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x * 2
+
+    def backward(self, grad: np.ndarray) -> None:
+        return None
+
+
+def test_function_returning_none_for_a_computed_input_cuts_that_path_only():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    hidden = x * 3  # reached by backward, but StopGradient sends it nothing
+    (StopGradient.apply(hidden) + x).sum().backward()
+    assert_array_equal(x.grad.data, [1.0, 1.0])
+    assert hidden.grad is None

@@ -788,6 +788,8 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
     root._grad = seed
     owned = {id(root)}
     for node in reversed(order):
+        if node._grad is None:  # every op downstream returned None for it: nothing to pass on
+            continue
         ctx = node._ctx
         parents = ctx.parents
         grads = ctx.backward(node._grad)
