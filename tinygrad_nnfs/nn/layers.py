@@ -46,6 +46,11 @@ class Dense(Module):
     are read by nn.regularization_loss.
     """
 
+    weight_regularizer_l1: float
+    weight_regularizer_l2: float
+    bias_regularizer_l1: float
+    bias_regularizer_l2: float
+
     def __init__(
         self,
         n_inputs: int,
@@ -61,18 +66,14 @@ class Dense(Module):
         n_inputs = _check_size("Dense", "n_inputs", n_inputs)
         n_neurons = _check_size("Dense", "n_neurons", n_neurons)
         layer = f"Dense({n_inputs}, {n_neurons})"
-        self.weight_regularizer_l1 = _check_strength(
-            layer, "weight_regularizer_l1", weight_regularizer_l1
+        strengths = (
+            weight_regularizer_l1,
+            weight_regularizer_l2,
+            bias_regularizer_l1,
+            bias_regularizer_l2,
         )
-        self.weight_regularizer_l2 = _check_strength(
-            layer, "weight_regularizer_l2", weight_regularizer_l2
-        )
-        self.bias_regularizer_l1 = _check_strength(
-            layer, "bias_regularizer_l1", bias_regularizer_l1
-        )
-        self.bias_regularizer_l2 = _check_strength(
-            layer, "bias_regularizer_l2", bias_regularizer_l2
-        )
+        for name, value in zip(_REGULARIZERS, strengths, strict=True):
+            setattr(self, name, _check_strength(layer, name, value))
         dtype = np.dtype(get_default_dtype() if dtype is None else dtype)
         if dtype.kind != "f":
             raise TypeError(f"{layer}: dtype must be a float dtype, got {dtype}")
