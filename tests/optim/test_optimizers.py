@@ -50,72 +50,52 @@ def decayed(learning_rate: float, decay: float, iterations: int) -> float:
 # ---- the SPEC.md rules, written out parameter by parameter ---------------------------------
 
 
-def reference_sgd(weights, gradients, learning_rate, decay, momentum):
-    weights = [w.copy() for w in weights]
-    momentums = [np.zeros_like(w) for w in weights]
-    rates = []
-    for t, step_gradients in enumerate(gradients):
-        lr = decayed(learning_rate, decay, t)
-        for i, g in enumerate(step_gradients):
-            if g is None:
-                continue
-            if momentum:
-                u = momentum * momentums[i] - lr * g
-                momentums[i] = u
-                weights[i] += u
-            else:
-                weights[i] += -lr * g
-        rates.append(lr)
-    return weights, rates
+def reference(rule):
+    """SPEC.md's loop: decay the rate, apply `rule` parameter by parameter, count the step."""
+
+    def run_rule(weights, gradients, learning_rate, decay, **hyperparameters):
+        weights = [w.copy() for w in weights]
+        states = [{} for _ in weights]
+        rates = []
+        for t, step_gradients in enumerate(gradients):
+            lr = decayed(learning_rate, decay, t)
+            for i, g in enumerate(step_gradients):
+                if g is not None:
+                    weights[i] += rule(g, lr, t, states[i], **hyperparameters)
+            rates.append(lr)
+        return weights, rates
+
+    return run_rule
 
 
-def reference_adagrad(weights, gradients, learning_rate, decay, epsilon):
-    weights = [w.copy() for w in weights]
-    cache = [np.zeros_like(w) for w in weights]
-    rates = []
-    for t, step_gradients in enumerate(gradients):
-        lr = decayed(learning_rate, decay, t)
-        for i, g in enumerate(step_gradients):
-            if g is None:
-                continue
-            cache[i] += g**2
-            weights[i] += -lr * g / (np.sqrt(cache[i]) + epsilon)
-        rates.append(lr)
-    return weights, rates
+@reference
+def reference_sgd(g, lr, t, state, momentum):
+    if not momentum:
+        return -lr * g
+    u = momentum * state.get("u", np.zeros_like(g)) - lr * g
+    state["u"] = u
+    return u
 
 
-def reference_rmsprop(weights, gradients, learning_rate, decay, epsilon, rho):
-    weights = [w.copy() for w in weights]
-    cache = [np.zeros_like(w) for w in weights]
-    rates = []
-    for t, step_gradients in enumerate(gradients):
-        lr = decayed(learning_rate, decay, t)
-        for i, g in enumerate(step_gradients):
-            if g is None:
-                continue
-            cache[i] = rho * cache[i] + (1 - rho) * g**2
-            weights[i] += -lr * g / (np.sqrt(cache[i]) + epsilon)
-        rates.append(lr)
-    return weights, rates
+@reference
+def reference_adagrad(g, lr, t, state, epsilon):
+    state["cache"] = state.get("cache", np.zeros_like(g)) + g**2
+    return -lr * g / (np.sqrt(state["cache"]) + epsilon)
 
 
-def reference_adam(weights, gradients, learning_rate, decay, epsilon, beta_1, beta_2):
-    weights = [w.copy() for w in weights]
-    m = [np.zeros_like(w) for w in weights]
-    v = [np.zeros_like(w) for w in weights]
-    rates = []
-    for t, step_gradients in enumerate(gradients):
-        lr = decayed(learning_rate, decay, t)
-        for i, g in enumerate(step_gradients):
-            if g is None:
-                continue
-            m[i] = beta_1 * m[i] + (1 - beta_1) * g
-            v[i] = beta_2 * v[i] + (1 - beta_2) * g**2
-            m_hat = m[i] / (1 - beta_1 ** (t + 1))
-            v_hat = v[i] / (1 - beta_2 ** (t + 1))
-            weights[i] += -lr * m_hat / (np.sqrt(v_hat) + epsilon)
-        rates.append(lr)
-    return weights, rates
+@reference
+def reference_rmsprop(g, lr, t, state, epsilon, rho):
+    state["cache"] = rho * state.get("cache", np.zeros_like(g)) + (1 - rho) * g**2
+    return -lr * g / (np.sqrt(state["cache"]) + epsilon)
+
+
+@reference
+def reference_adam(g, lr, t, state, epsilon, beta_1, beta_2):
+    m = state["m"] = beta_1 * state.get("m", np.zeros_like(g)) + (1 - beta_1) * g
+    v = state["v"] = beta_2 * state.get("v", np.zeros_like(g)) + (1 - beta_2) * g**2
+    m_hat = m / (1 - beta_1 ** (t + 1))
+    v_hat = v / (1 - beta_2 ** (t + 1))
+    return -lr * m_hat / (np.sqrt(v_hat) + epsilon)
 
 
 CASES = [
