@@ -16,6 +16,8 @@ __all__ = ["Function"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _REQUIRES_GRAD, _FALSE = itertools.repeat("requires_grad"), itertools.repeat(False)
+# Bound once: apply runs per op and global names are cheaper than attribute lookups.
+_ndarray, _new_tensor, _creation_order = np.ndarray, Tensor.__new__, tensor.creation_order
 
 
 def _user_line() -> str:
@@ -80,36 +82,38 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         """Run forward on the inputs' data and, if any input requires grad, record the node."""
+        # The hottest code in the library (once per op): plain loops, no helper calls.
         ctx = cls()
         ctx.parents = inputs  # non-Tensor inputs are constants: no gradient flows to them
         arrays = []
         requires_grad = False
-        for x in inputs:  # one plain loop: this is the hottest code in the library
+        for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
-                requires_grad = requires_grad or x.requires_grad
+                if x.requires_grad:
+                    requires_grad = True
             else:
                 arrays.append(x)
         try:
-            out = ctx.forward(*arrays, **options)
+            out = ctx.forward(*arrays, **options) if options else ctx.forward(*arrays)
         except ValueError as error:
             shapes = ", ".join(str(np.shape(a)) for a in arrays)
             raise ValueError(
                 f"{cls.__name__}: cannot apply to input shapes {shapes}: {error}"
             ) from None
-        if type(out) is not np.ndarray:
+        if type(out) is not _ndarray:
             out = np.asarray(out)
         if tensor._anomaly_enabled:
             ctx.created_at = _user_line()
             ctx.input_shapes = [np.shape(a) for a in arrays]
             ctx.check_finite((out,), "forward", arrays)
-        result = Tensor.__new__(Tensor)
+        result = _new_tensor(Tensor)
         result.data = out
         result.name = result._grad = None
         if requires_grad and tensor._grad_enabled:
             result.requires_grad = True
             result._ctx = ctx
-            result._seq = next(tensor.creation_order)
+            result._seq = next(_creation_order)
         else:
             result.requires_grad = False
             result._ctx = None

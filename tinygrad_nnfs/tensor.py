@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import itertools
 import numbers
-import operator
 from collections.abc import Callable, Iterable, Iterator
+from heapq import heappop, heappush
 from typing import Any, TypeVar
 
 import numpy as np
@@ -32,7 +32,7 @@ _library_rng = np.random.RandomState(0)
 _grad_enabled = True
 _anomaly_enabled = False
 creation_order = itertools.count()  # numbers the recorded ops: a topological order for free
-_creation_number = operator.attrgetter("_seq")
+_ndarray = np.ndarray
 
 
 def set_default_dtype(dtype: Any) -> None:
@@ -761,33 +761,23 @@ def _check_float(tensor: Tensor, op: str) -> None:
         )
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Non-leaf tensors that require grad and lead to root, oldest first, their grads cleared.
-
-    An op's inputs exist before its output, so creation order is a topological order:
-    collect the reachable nodes (no recursion), then sort them by their creation number.
-    """
-    nodes = [root]
-    seen = {id(root)}
-    for node in nodes:  # the list grows while it is walked
-        node._grad = None  # non-leaves hold the gradient of the latest backward only
-        for parent in node._ctx.parents:
-            if isinstance(parent, Tensor) and parent._ctx is not None and id(parent) not in seen:
-                seen.add(id(parent))
-                nodes.append(parent)
-    nodes.sort(key=_creation_number)
-    return nodes
-
-
 def _run_backward(root: Tensor, seed: np.ndarray) -> None:
-    """Walk the graph from root in reverse topological order, accumulating gradients."""
+    """Pass gradients from root to every tensor it depends on, newest op first.
+
+    An op's inputs exist before its output, so reverse creation order is a topological
+    order: a heap (keyed by minus the creation number) hands out the newest node whose
+    gradient is complete, and is fed each node's parents as they are first reached.
+    Non-leaf tensors hold the gradient of the latest backward only.
+    """
     if root._ctx is None:  # backward on a leaf: its gradient is the seed
         root._grad = seed if root._grad is None else root._grad + seed
         return
-    order = _topological_order(root)
     root._grad = seed
-    owned = {id(root)}
-    for node in reversed(order):
+    owned = {id(root)}  # gradient arrays the engine made and may add into in place
+    seen = {id(root)}
+    heap = [(-root._seq, root)]
+    while heap:
+        node = heappop(heap)[1]
         if node._grad is None:  # every op downstream returned None for it: nothing to pass on
             continue
         ctx = node._ctx
@@ -802,12 +792,19 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
             )
         if _anomaly_enabled:
             ctx.check_finite(grads, "backward")
+        # This runs once per edge of the graph: keep it inline and lean.
         for parent, grad in zip(parents, grads, strict=True):
-            if grad is None or not isinstance(parent, Tensor) or not parent.requires_grad:
+            if not isinstance(parent, Tensor) or not parent.requires_grad:
                 continue
-            if type(grad) is not np.ndarray:  # NumPy gives scalars for 0-d results
+            if id(parent) not in seen:  # reached for the first time
+                seen.add(id(parent))
+                if parent._ctx is not None:
+                    parent._grad = None
+                    heappush(heap, (-parent._seq, parent))
+            if grad is None:
+                continue
+            if type(grad) is not _ndarray:  # NumPy gives scalars for 0-d results
                 grad = np.asarray(grad)
-            # This runs once per edge of the graph: keep it inline and lean.
             data = parent.data
             if grad.shape != data.shape:
                 grad = unbroadcast(grad, data.shape, ctx)
