@@ -354,6 +354,43 @@ def test_matmul(form, data, sides, batches):
     check_op(lambda b: x @ b, x @ y, y)
 
 
+# ---- affine (fused x @ w + b) -------------------------------------------------------------
+@given(
+    data=st.data(),
+    sides=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4)),
+    batch=shapes(max_dims=2, max_side=3),
+    bias_form=st.sampled_from(["row", "vector", "full"]),
+)
+def test_affine(data, sides, batch, bias_form):
+    n, k, m = sides
+    bias_shape = {"row": (1, m), "vector": (m,), "full": (n, m)}[bias_form]
+    x = data.draw(arrays((*batch, n, k)))
+    w, b = data.draw(arrays((k, m))), data.draw(arrays(bias_shape))
+    out = ops.Affine.apply(Tensor(x), Tensor(w), Tensor(b))
+    assert_array_equal(out.data, x @ w + b)  # bit for bit MatMul then Add
+    check_op(ops.Affine.apply, x @ w + b, x, w, b)
+
+
+def test_affine_gradients_are_matmul_then_add_bit_for_bit():
+    rng = np.random.RandomState(0)
+    x, w, b = rng.standard_normal((300, 2)), rng.standard_normal((2, 64)), np.zeros((1, 64))
+    fused = [Tensor(a, requires_grad=True) for a in (x, w, b)]
+    apart = [Tensor(a, requires_grad=True) for a in (x, w, b)]
+    upstream = rng.standard_normal((300, 64))
+    ops.Affine.apply(*fused).backward(upstream)
+    (apart[0] @ apart[1] + apart[2]).backward(upstream)
+    for one, other in zip(fused, apart, strict=True):
+        assert_array_equal(one.grad.data, other.grad.data)
+
+
+def test_affine_mixed_dtypes_promote_like_matmul_then_add():
+    x = Tensor(np.ones((2, 3), np.float32))
+    w, b = Tensor(np.ones((3, 4), np.float32)), Tensor(np.full((1, 4), 0.1))  # b float64
+    out = ops.Affine.apply(x, w, b)
+    assert out.dtype == np.float64
+    assert_array_equal(out.data, x.data @ w.data + b.data)
+
+
 # ---- softmax ------------------------------------------------------------------------------
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     exps = np.exp(x - x.max(axis=axis, keepdims=True))

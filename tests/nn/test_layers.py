@@ -66,6 +66,25 @@ def test_dense_gradients_are_the_books_backward():
     assert_allclose(inputs.grad.data, dvalues @ layer.weights.data.T, rtol=1e-12)
 
 
+def test_dense_takes_one_sample_as_a_row_and_batches_of_batches():
+    layer = Dense(3, 2, rng=0, dtype=np.float64)
+    sample = Tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
+    out = layer(sample)
+    assert_array_equal(out.data, sample.data @ layer.weights.data + layer.biases.data)
+    assert out.shape == (1, 2)
+    out.sum().backward()
+    assert sample.grad.shape == (3,)
+    stacked = np.random.RandomState(5).randn(2, 4, 3)
+    assert_array_equal(layer(stacked).data, stacked @ layer.weights.data + layer.biases.data)
+
+
+def test_dense_is_one_fused_affine_node():
+    layer = Dense(3, 2, rng=0, dtype=np.float64)
+    out = layer(Tensor(np.ones((4, 3))))
+    assert type(out._ctx).__name__ == "Affine"
+    assert out._ctx.tensor_parents() == [out._ctx.parents[0], layer.weights, layer.biases]
+
+
 def test_dense_gradcheck():
     layer = Dense(3, 2, rng=0, dtype=np.float64)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nnfs import ops
 from tinygrad_nnfs.nn.module import Module
 from tinygrad_nnfs.tensor import Tensor, _as_tensor, _resolve_rng, get_default_dtype
 
@@ -91,7 +92,9 @@ class Dense(Module):
                 f"{inputs.data.shape[-1] if inputs.ndim else 'a scalar'} (inputs of shape "
                 f"{inputs.shape}); pass an array of shape (n_samples, {n_inputs})"
             )
-        return inputs @ self.weights + self.biases
+        if inputs.ndim == 1:  # one sample: a row, as inputs @ weights + biases would give
+            inputs = inputs.reshape(1, -1)
+        return ops.Affine.apply(inputs, self.weights, self.biases)
 
     def extra_repr(self) -> str:
         n_inputs, n_neurons = self.weights.shape
