@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import statistics
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -288,6 +289,7 @@ def chain_contenders(np: Any, torch: Any, side: int) -> dict[str, Callable[[], A
 
 # ---- B4: a deep chain ---------------------------------------------------------------------
 STEPS = 100_000  # chained steps of two ops each
+REPEATS = 3  # B4 runs, of which the median is reported
 
 
 def deep_chain_report(np: Any, torch: Any) -> list[str]:
@@ -305,34 +307,50 @@ def deep_chain_report(np: Any, torch: Any) -> list[str]:
     before = _rss_bytes()
     start = time.perf_counter()
     graph = build_and_backward()
-    seconds = time.perf_counter() - start
+    times = [time.perf_counter() - start]
     with_graph = _rss_bytes()
     del graph
     gc.collect()
     after = _rss_bytes()
+    for _ in range(REPEATS - 1):
+        gc.collect()
+        start = time.perf_counter()
+        build_and_backward()
+        times.append(time.perf_counter() - start)
+    seconds = statistics.median(times)
     tracemalloc.start()
-    build_and_backward()
+    graph = build_and_backward()
     peak = tracemalloc.get_traced_memory()[1]
+    del graph
+    gc.collect()
+    left = tracemalloc.get_traced_memory()[0]  # Python allocations still alive
     tracemalloc.stop()
     mib = 2**20
     lines = [
-        f"\nB4 deep chain: {STEPS:,} steps ({2 * STEPS:,} ops) forward + backward: {seconds:.3f} s",
-        f"   traced peak {peak / mib:.0f} MiB; RSS +{(with_graph - before) / mib:.0f} MiB with the "
-        f"graph alive, +{(after - before) / mib:.0f} MiB after it is dropped",
+        f"\nB4 deep chain: {STEPS:,} steps ({2 * STEPS:,} ops) forward + backward: {seconds:.3f} s "
+        f"(median of {REPEATS})",
+        f"   traced peak {peak / mib:.0f} MiB, {left / mib:.1f} MiB left after the drop; "
+        f"RSS +{(with_graph - before) / mib:.0f} MiB with the graph alive, "
+        f"+{(after - before) / mib:.0f} MiB after (freed heap that glibc keeps for reuse)",
     ]
     if torch is not None:
-        lines.append(f"   torch, the same chain: {_torch_deep_chain_seconds(torch):.3f} s")
+        seconds = _torch_deep_chain_seconds(torch)
+        lines.append(f"   torch, the same chain: {seconds:.3f} s (median of {REPEATS})")
     return lines
 
 
 def _torch_deep_chain_seconds(torch: Any) -> float:
-    start = time.perf_counter()
-    leaf = torch.ones(1, dtype=torch.float64, requires_grad=True)
-    value = leaf
-    for _ in range(STEPS):
-        value = value * 1.00001 + 1e-6
-    value.backward(torch.ones(1, dtype=torch.float64))
-    return time.perf_counter() - start
+    times = []
+    for _ in range(REPEATS):
+        gc.collect()
+        start = time.perf_counter()
+        leaf = torch.ones(1, dtype=torch.float64, requires_grad=True)
+        value = leaf
+        for _ in range(STEPS):
+            value = value * 1.00001 + 1e-6
+        value.backward(torch.ones(1, dtype=torch.float64))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def _peak_rss_bytes() -> int:
