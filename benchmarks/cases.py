@@ -16,6 +16,7 @@ from tinygrad_nnfs import manual_seed, nn, optim, set_default_dtype
 from tinygrad_nnfs.tensor import Tensor
 
 MS, US = (1e-3, "ms"), (1e-6, "us")
+MLP_SIZES = [784, 256, 128, 10]  # B2's layer widths
 Case = tuple[str, dict[str, Callable[[], Any]], tuple[float, str], int]
 
 
@@ -47,12 +48,17 @@ def spiral_contenders(np: Any, torch: Any, dtype: str) -> dict[str, Callable[[],
     return contenders
 
 
-def _ours_epoch(np: Any, X: Any, y: Any, dtype: str) -> Callable[[], Any]:
+def spiral_model(np: Any, dtype: str) -> tuple[nn.Module, nn.Module, optim.Adam]:
+    """The book's 2-64-3 network, its loss and its optimizer, in `dtype`."""
     set_default_dtype(np.dtype(dtype))
     manual_seed(0)
     model = nn.Sequential(nn.Dense(2, 64), nn.ReLU(), nn.Dense(64, 3))
     loss_fn = nn.SoftmaxCrossEntropy()
-    optimizer = optim.Adam(model.parameters(), learning_rate=0.05, decay=5e-7)
+    return model, loss_fn, optim.Adam(model.parameters(), learning_rate=0.05, decay=5e-7)
+
+
+def _ours_epoch(np: Any, X: Any, y: Any, dtype: str) -> Callable[[], Any]:
+    model, loss_fn, optimizer = spiral_model(np, dtype)
 
     def epoch() -> Any:
         outputs = model(X)
@@ -99,17 +105,12 @@ def _torch_epoch(torch: Any, X: Any, y: Any) -> Callable[[], Any]:
 # ---- B2: an MLP on MNIST-sized batches ----------------------------------------------------
 def mlp_contenders(np: Any, torch: Any, only: str | None = None) -> dict[str, Callable[[], Any]]:
     """784-256-128-10 ReLU, softmax-CE, Adam, float32, batch 128; plus its 8 matmuls alone."""
-    rng = np.random.RandomState(0)
-    # A pool of 64 random batches cycled through: a net that memorised one batch would see
-    # vanishing, denormal gradients, which time the CPU's slow path instead of the engine.
-    X = rng.standard_normal((64, 128, 784)).astype("float32")
-    y = rng.randint(0, 10, (64, 128))
-    sizes = [784, 256, 128, 10]
+    X, y = mlp_batches(np)
     builders = {
-        "numpy": lambda: _book_mlp_step(np, X, y, sizes),
-        "ours": lambda: _ours_mlp_step(np, X, y, sizes),
-        "torch": lambda: _torch_mlp_step(torch, X, y, sizes),
-        "8 matmuls": lambda: _matmul_floor(np, X[0], sizes),
+        "numpy": lambda: _book_mlp_step(np, X, y, MLP_SIZES),
+        "ours": lambda: ours_mlp_step(np, X, y, MLP_SIZES),
+        "torch": lambda: _torch_mlp_step(torch, X, y, MLP_SIZES),
+        "8 matmuls": lambda: _matmul_floor(np, X[0], MLP_SIZES),
     }
     names = [only] if only else [name for name in builders if torch is not None or name != "torch"]
     return {name: builders[name]() for name in names}
@@ -152,7 +153,17 @@ def _book_mlp_step(np: Any, X: Any, y: Any, sizes: list[int]) -> Callable[[], An
     return step
 
 
-def _ours_mlp_step(np: Any, X: Any, y: Any, sizes: list[int]) -> Callable[[], Any]:
+def mlp_batches(np: Any) -> tuple[Any, Any]:
+    """64 random batches of 128 MNIST-sized samples and their labels."""
+    rng = np.random.RandomState(0)
+    # A pool of batches cycled through: a net that memorised one batch would see
+    # vanishing, denormal gradients, which time the CPU's slow path instead of the engine.
+    X = rng.standard_normal((64, 128, 784)).astype("float32")
+    return X, rng.randint(0, 10, (64, 128))
+
+
+def ours_mlp_step(np: Any, X: Any, y: Any, sizes: list[int]) -> Callable[[], Any]:
+    """One B2 training step of tinygrad_nnfs."""
     set_default_dtype(np.float32)
     manual_seed(1)
     model = nn.Sequential(
