@@ -383,6 +383,14 @@ def test_affine_gradients_are_matmul_then_add_bit_for_bit():
         assert_array_equal(one.grad.data, other.grad.data)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_affine_bias_must_not_enlarge_the_product(dtype):
+    x, w = Tensor(np.ones((1, 2))), Tensor(np.ones((2, 3)))
+    b = Tensor(np.ones((4, 3), dtype))  # x @ w + b would be (4, 3): not a layer's bias
+    with pytest.raises(ValueError, match=r"^Affine: .*bias of shape \(4, 3\) does not broadcast"):
+        ops.Affine.apply(x, w, b)
+
+
 def test_affine_mixed_dtypes_promote_like_matmul_then_add():
     x = Tensor(np.ones((2, 3), np.float32))
     w, b = Tensor(np.ones((3, 4), np.float32)), Tensor(np.full((1, 4), 0.1))  # b float64
@@ -436,6 +444,19 @@ def test_softmax_cross_entropy(data, n, classes):
     z = Tensor(logits, requires_grad=True)
     ops.SoftmaxCrossEntropy.apply(z, labels).backward()
     assert_allclose(z.grad.data, (probs - np.eye(classes)[labels]) / n, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int32", "uint32", "int64", "uint64"])
+def test_softmax_cross_entropy_takes_every_integer_label_dtype(dtype):
+    logits = np.random.RandomState(0).standard_normal((4, 3))
+    labels = np.array([0, 2, 1, 2])
+    expected = Tensor(logits, requires_grad=True)
+    ops.SoftmaxCrossEntropy.apply(expected, labels).backward()
+    z = Tensor(logits, requires_grad=True)
+    loss = ops.SoftmaxCrossEntropy.apply(z, labels.astype(dtype))
+    loss.backward()
+    assert loss.item() == ops.SoftmaxCrossEntropy.apply(Tensor(logits), labels).item()
+    assert_array_equal(z.grad.data, expected.grad.data)
 
 
 def test_softmax_cross_entropy_large_logits_are_finite():

@@ -459,11 +459,20 @@ class Affine(Function):
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.save_for_backward(x, w)
-        out = x @ w
-        if out.dtype == b.dtype and out.ndim >= b.ndim:
-            out += b  # in place: the values of x @ w + b without a second array
-            return out
-        return out + b
+        product = x @ w
+        try:
+            if product.dtype == b.dtype:
+                product += b  # in place: the values of x @ w + b without a second array
+                return product
+            out = product + b  # mixed dtypes: NumPy's promotion, as MatMul then Add give it
+            if out.shape == product.shape:
+                return out
+        except ValueError:
+            pass
+        raise ValueError(
+            f"bias of shape {b.shape} does not broadcast to x @ w of shape {product.shape}; "
+            f"give the bias shape (1, {product.shape[-1]}), or write x @ w + b"
+        )
 
     def backward(self, grad: np.ndarray) -> Grads:
         x, w = self.saved
@@ -503,7 +512,7 @@ class SoftmaxCrossEntropy(Function):
         probs = exps / _row_reduce(np.add, exps)
         # Flat positions of probs[range(n), labels]: 1-D indexing is the fastest way there.
         n, classes = probs.shape
-        picked = np.arange(0, n * classes, classes) + labels
+        picked = np.arange(0, n * classes, classes) + labels.astype(np.intp, copy=False)
         self.save_for_backward(probs, picked)
         correct = np.minimum(np.maximum(probs.reshape(-1)[picked], 1e-7), 1 - 1e-7)
         return -np.add.reduce(np.log(correct)) / n
