@@ -391,12 +391,24 @@ def test_affine_bias_must_not_enlarge_the_product(dtype):
         ops.Affine.apply(x, w, b)
 
 
-def test_affine_mixed_dtypes_promote_like_matmul_then_add():
-    x = Tensor(np.ones((2, 3), np.float32))
-    w, b = Tensor(np.ones((3, 4), np.float32)), Tensor(np.full((1, 4), 0.1))  # b float64
-    out = ops.Affine.apply(x, w, b)
+def test_affine_with_a_wider_bias_matches_matmul_then_add_bit_for_bit():
+    rng = np.random.RandomState(1)
+    arrays = (
+        rng.standard_normal((128, 30)).astype(np.float32),
+        rng.standard_normal((30, 16)).astype(np.float32),
+        rng.standard_normal((1, 16)),  # float64: the product is promoted, as NumPy does
+    )
+    fused = [Tensor(a, requires_grad=True) for a in arrays]
+    apart = [Tensor(a, requires_grad=True) for a in arrays]
+    out = ops.Affine.apply(*fused)
     assert out.dtype == np.float64
-    assert_array_equal(out.data, x.data @ w.data + b.data)
+    assert_array_equal(out.data, arrays[0] @ arrays[1] + arrays[2])
+    upstream = rng.standard_normal((128, 16))
+    out.backward(upstream)
+    (apart[0] @ apart[1] + apart[2]).backward(upstream)
+    for one, other in zip(fused, apart, strict=True):
+        assert one.grad.dtype == other.grad.dtype
+        assert_array_equal(one.grad.data, other.grad.data)
 
 
 # ---- softmax ------------------------------------------------------------------------------
@@ -457,6 +469,21 @@ def test_softmax_cross_entropy_takes_every_integer_label_dtype(dtype):
     loss.backward()
     assert loss.item() == ops.SoftmaxCrossEntropy.apply(Tensor(logits), labels).item()
     assert_array_equal(z.grad.data, expected.grad.data)
+
+
+@pytest.mark.parametrize(
+    ("labels", "error", "message"),
+    [
+        (np.array([3, 0]), ValueError, r"labels must be one class index in 0\.\.2 per row"),
+        (np.array([-1, 0]), ValueError, r"labels must be one class index in 0\.\.2 per row"),
+        (np.array([0, 1, 2]), ValueError, r"of the 2 rows of logits, got labels of shape \(3,\)"),
+        (np.array([True, False]), TypeError, r"labels must be integer class indices, .* bool"),
+    ],
+)
+def test_softmax_cross_entropy_op_rejects_labels_it_cannot_pick(labels, error, message):
+    logits = Tensor(np.array([[0.0, 1.0, 2.0], [5.0, 0.0, 0.0]]))
+    with pytest.raises(error, match=r"^SoftmaxCrossEntropy: .*" + message):
+        ops.SoftmaxCrossEntropy.apply(logits, labels)
 
 
 def test_softmax_cross_entropy_large_logits_are_finite():

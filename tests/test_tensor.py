@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 
-from tinygrad_nnfs import Tensor, manual_seed, no_grad, set_default_dtype
+from tinygrad_nnfs import Function, Tensor, manual_seed, no_grad, set_default_dtype
 from tinygrad_nnfs.tensor import get_default_dtype
+from tinygrad_nnfs.testing import assert_grad_matches_numeric
 
 
 # ---- construction and dtypes -----------------------------------------------------------------
@@ -367,6 +370,58 @@ def test_non_leaf_grad_holds_last_backward_only():
     assert_array_equal(hidden.grad.data, [6.0, 12.0])
     assert_array_equal(x.grad.data, [36.0, 72.0])
     assert_array_equal(loss.grad.data, 1.0)
+
+
+def test_backward_waits_for_every_consumer_inside_the_graph_only():
+    # h has three recorded consumers: one outside the loss's graph, two inside it; the
+    # op made under no_grad is not one of them. Each node is processed after its consumers.
+    x = Tensor([0.5, -1.0], requires_grad=True, dtype=np.float64)
+    h = x * 3.0
+    unused = h * 5.0
+    with no_grad():
+        h * 7.0
+    a = h.exp()
+    loss = (a + h * a).sum()
+    loss.backward()
+    h3 = 3.0 * x.data
+    assert_allclose(x.grad.data, 3 * (np.exp(h3) + np.exp(h3) + h3 * np.exp(h3)), rtol=1e-12)
+    assert unused.grad is None
+
+
+def test_backward_clears_old_grads_behind_an_op_that_passes_no_gradient():
+    class StopGradient(Function):
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return x.copy()
+
+        def backward(self, grad: np.ndarray) -> None:
+            return None
+
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    hidden = x * 3
+    hidden.sum().backward()
+    (StopGradient.apply(hidden * 2).sum() + (x * 5).sum()).backward()
+    assert hidden.grad is None  # reached by the second backward, which gave it nothing
+    assert_array_equal(x.grad.data, [8.0, 8.0])
+
+
+def test_backward_through_a_copied_graph_whose_nodes_share_creation_numbers():
+    x = Tensor(np.ones((2, 3)), requires_grad=True, dtype=np.float64)
+    hidden = (x * 2).exp()
+    twin = copy.deepcopy(hidden)  # the same creation numbers, its own leaf
+    (hidden * twin).sum().backward()
+    assert_allclose(x.grad.data, 2 * np.exp(4.0), rtol=1e-12)
+    (leaf,) = [t for t in twin._ctx.parents[0]._ctx.parents if isinstance(t, Tensor)]
+    assert_allclose(leaf.grad.data, 2 * np.exp(4.0), rtol=1e-12)
+
+
+def test_backward_through_a_ladder_matches_finite_differences():
+    def ladder(x: Tensor) -> Tensor:
+        value = x
+        for _ in range(30):  # every rung feeds the next one twice, through two paths
+            value = value * 0.9 + value.tanh() * 0.1
+        return value
+
+    assert_grad_matches_numeric(ladder, np.array([0.3, -0.7, 1.1]))
 
 
 def test_backward_on_leaf_seeds_its_grad():

@@ -10,14 +10,13 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nnfs import tensor
-from tinygrad_nnfs.tensor import Tensor
+from tinygrad_nnfs.tensor import Tensor, _ndarray
 
 __all__ = ["Function"]
 
+_new_tensor = Tensor.__new__  # bound once: apply runs once per op
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _REQUIRES_GRAD, _FALSE = itertools.repeat("requires_grad"), itertools.repeat(False)
-# Bound once: apply runs per op and global names are cheaper than attribute lookups.
-_ndarray, _new_tensor, _creation_order = np.ndarray, Tensor.__new__, tensor.creation_order
 
 
 def _user_line() -> str:
@@ -92,6 +91,7 @@ class Function:
                 arrays.append(x.data)
                 if x.requires_grad:
                     requires_grad = True
+                    x._consumers += 1  # recorded or not: an overcount only slows backward
             else:
                 arrays.append(x)
         try:
@@ -110,10 +110,11 @@ class Function:
         result = _new_tensor(Tensor)
         result.data = out
         result.name = result._grad = None
+        result._consumers = 0
         if requires_grad and tensor._grad_enabled:
             result.requires_grad = True
             result._ctx = ctx
-            result._seq = next(_creation_order)
+            result._seq = next(tensor.creation_order)
         else:
             result.requires_grad = False
             result._ctx = None

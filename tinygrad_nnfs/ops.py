@@ -16,6 +16,7 @@ from tinygrad_nnfs.function import Function
 __all__ = [
     "Abs",
     "Add",
+    "Affine",
     "Cast",
     "Clip",
     "Concatenate",
@@ -458,8 +459,8 @@ class Affine(Function):
     """
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x, w)
         product = x @ w
+        self.save_for_backward(x, w, product.dtype)
         try:
             if product.dtype == b.dtype:
                 product += b  # in place: the values of x @ w + b without a second array
@@ -475,11 +476,14 @@ class Affine(Function):
         )
 
     def backward(self, grad: np.ndarray) -> Grads:
-        x, w = self.saved
+        x, w, product_dtype = self.saved
         needs_x, needs_w, _ = self.needs_input_grad
+        grad_b = grad
+        if grad.dtype != product_dtype:  # a wider bias: Add hands x @ w its own dtype
+            grad = grad.astype(product_dtype)
         grad_x = grad @ _matrix_transpose(w) if needs_x else None
         grad_w = _matrix_transpose(x) @ grad if needs_w else None
-        return grad_x, grad_w, grad  # the engine sums b's gradient over the broadcast axes
+        return grad_x, grad_w, grad_b  # the engine sums b's gradient over the broadcast axes
 
 
 def _row_reduce(ufunc: np.ufunc, a: np.ndarray) -> np.ndarray:
@@ -505,14 +509,25 @@ class SoftmaxCrossEntropy(Function):
     """
 
     def forward(self, logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        n, classes = logits.shape
+        labels = np.asarray(labels)
+        if labels.dtype.kind not in "iu":
+            raise TypeError(
+                f"SoftmaxCrossEntropy: labels must be integer class indices, got dtype "
+                f"{labels.dtype}"
+            )
+        try:  # flat positions of probs[range(n), labels]: 1-D indexing is the fastest way there
+            picked = np.ravel_multi_index((np.arange(n), labels), (n, classes))
+        except ValueError:
+            raise ValueError(
+                f"labels must be one class index in 0..{classes - 1} per row of the {n} rows "
+                f"of logits, got labels of shape {labels.shape}"
+            ) from None
         # The book's np.max/np.sum/np.clip/np.mean, bit for bit, at a fraction of the cost
         # (this runs every step): see _row_reduce; maximum/minimum clip alike, and
         # sum(-a) / n equals mean(-a) in every rounding.
         exps = np.exp(logits - _row_reduce(np.maximum, logits))
         probs = exps / _row_reduce(np.add, exps)
-        # Flat positions of probs[range(n), labels]: 1-D indexing is the fastest way there.
-        n, classes = probs.shape
-        picked = np.arange(0, n * classes, classes) + labels.astype(np.intp, copy=False)
         self.save_for_backward(probs, picked)
         correct = np.minimum(np.maximum(probs.reshape(-1)[picked], 1e-7), 1 - 1e-7)
         return -np.add.reduce(np.log(correct)) / n

@@ -159,7 +159,16 @@ def _check_dtype(dtype: Any, where: str) -> np.dtype:
 class Tensor:
     """An ndarray plus the op that produced it, so backward() can compute gradients."""
 
-    __slots__ = ("__weakref__", "_ctx", "_grad", "_seq", "data", "name", "requires_grad")
+    __slots__ = (
+        "__weakref__",
+        "_consumers",  # recorded ops that took this tensor as an input (backward's order)
+        "_ctx",
+        "_grad",
+        "_seq",
+        "data",
+        "name",
+        "requires_grad",
+    )
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(
@@ -179,6 +188,7 @@ class Tensor:
         self.name = name
         self._ctx = None
         self._grad = None
+        self._consumers = 0
 
     @classmethod
     def _make(cls, data: np.ndarray, requires_grad: bool, ctx: Any) -> Tensor:
@@ -188,6 +198,7 @@ class Tensor:
         out.requires_grad = requires_grad
         out._ctx = ctx
         out._grad = None
+        out._consumers = 0
         out.name = None
         return out
 
@@ -762,54 +773,59 @@ def _check_float(tensor: Tensor, op: str) -> None:
 
 
 def _run_backward(root: Tensor, seed: np.ndarray) -> None:
-    """Pass gradients from root to every tensor it depends on, newest op first.
+    """Pass gradients from root to every tensor it depends on, each node after its consumers.
 
-    An op's inputs exist before its output, so reverse creation order is a topological
-    order: a heap (keyed by minus the creation number) hands out the newest node whose
-    gradient is complete, and is fed each node's parents as they are first reached.
-    Non-leaf tensors hold the gradient of the latest backward only.
+    A node is ready once every op that consumed it has passed its gradient back. `apply`
+    counts each tensor's consumers: a node with one consumer is ready as soon as that op is
+    done (the common case, a plain stack). A node with several, some perhaps outside this
+    graph, waits in a heap keyed by minus its creation number: an op's inputs exist before
+    its output, so once no single-consumer node is left, the newest waiting node has
+    received all the gradient it will get. Non-leaf tensors hold the gradient of the
+    latest backward only.
     """
     if root._ctx is None:  # backward on a leaf: its gradient is the seed
         root._grad = seed if root._grad is None else root._grad + seed
         return
     root._grad = seed
     owned = {id(root)}  # gradient arrays the engine made and may add into in place
-    seen = {id(root)}
-    heap = [(-root._seq, root)]
-    while heap:
-        node = heappop(heap)[1]
-        if node._grad is None:  # every op downstream returned None for it: nothing to pass on
-            continue
+    seen = set()  # nodes with several consumers, once reached
+    ready = [root]  # nodes whose consumers are all done: their only one, or the root
+    heap = []  # nodes with several consumers, newest first
+    while ready or heap:
+        node = ready.pop() if ready else heappop(heap)[-1]
         ctx = node._ctx
         parents = ctx.parents
-        grads = ctx.backward(node._grad)
-        if type(grads) is not tuple:
-            grads = (grads,) if len(parents) == 1 else tuple(grads)
-        if len(grads) != len(parents):
-            raise RuntimeError(
-                f"{type(ctx).__name__}.backward returned {len(grads)} gradients for "
-                f"{len(parents)} inputs; return one per input of forward (None for none)"
-            )
-        if _anomaly_enabled:
-            ctx.check_finite(grads, "backward")
+        if node._grad is None:  # every op downstream returned None for it: so does it
+            grads = (None,) * len(parents)  # (its inputs are still reached: their old grads go)
+        else:
+            grads = ctx.backward(node._grad)
+            if type(grads) is not tuple:
+                grads = (grads,) if len(parents) == 1 else tuple(grads)
+            if len(grads) != len(parents):
+                raise RuntimeError(
+                    f"{type(ctx).__name__}.backward returned {len(grads)} gradients for "
+                    f"{len(parents)} inputs; return one per input of forward (None for none)"
+                )
+            if _anomaly_enabled:
+                ctx.check_finite(grads, "backward")
         # This runs once per edge of the graph: keep it inline and lean.
         for parent, grad in zip(parents, grads, strict=True):
             if not isinstance(parent, Tensor) or not parent.requires_grad:
                 continue
-            if id(parent) not in seen:  # reached for the first time
-                seen.add(id(parent))
-                if parent._ctx is not None:
+            if parent._ctx is not None:
+                if parent._consumers == 1:
                     parent._grad = None
-                    heappush(heap, (-parent._seq, parent))
+                    ready.append(parent)
+                elif id(parent) not in seen:
+                    seen.add(id(parent))
+                    parent._grad = None
+                    # id breaks ties of copied graphs, whose nodes share creation numbers
+                    heappush(heap, (-parent._seq, id(parent), parent))
             if grad is None:
                 continue
-            if type(grad) is not _ndarray:  # NumPy gives scalars for 0-d results
-                grad = np.asarray(grad)
             data = parent.data
-            if grad.shape != data.shape:
-                grad = unbroadcast(grad, data.shape, ctx)
-            if grad.dtype is not data.dtype and grad.dtype != data.dtype:
-                grad = grad.astype(data.dtype)
+            if type(grad) is not _ndarray or grad.shape != data.shape or grad.dtype != data.dtype:
+                grad = _conform(grad, data, ctx)
             existing = parent._grad
             if existing is None:
                 parent._grad = grad
@@ -818,6 +834,14 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
             else:  # never write into an array we do not own: it may be another node's grad
                 parent._grad = np.asarray(existing + grad)  # an array, to add into in place
                 owned.add(id(parent))
+
+
+def _conform(grad: Any, data: np.ndarray, ctx: Any) -> np.ndarray:
+    """A gradient as an array of its input's shape and dtype (NumPy scalars, broadcasting)."""
+    grad = np.asarray(grad)
+    if grad.shape != data.shape:
+        grad = unbroadcast(grad, data.shape, ctx)
+    return grad if grad.dtype == data.dtype else grad.astype(data.dtype)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], ctx: Any = None) -> np.ndarray:

@@ -44,21 +44,17 @@ class Adam(Optimizer):
         beta_1, beta_2 = self.beta_1, self.beta_2
         momentums, cache = state["momentums"], state["cache"]
         # The book's expressions float for float, computed in place in two scratch arrays
-        # (fewer fresh arrays, fewer cache misses): m = b1 * m + (1 - b1) * g,
-        # v = b2 * v + (1 - b2) * g**2, then -lr * m_hat / (sqrt(v_hat) + epsilon).
-        step, denominator = np.empty_like(grad), np.empty_like(grad)
-        momentums *= beta_1
-        np.multiply(grad, 1 - beta_1, out=step)
-        momentums += step
-        cache *= beta_2
-        np.square(grad, out=step)
-        step *= 1 - beta_2
-        cache += step
+        # (fewer fresh arrays, fewer cache misses).
+        scratch, denominator = np.empty_like(grad), np.empty_like(grad)
+        momentums *= beta_1  # m = b1 * m + (1 - b1) * g
+        momentums += np.multiply(grad, 1 - beta_1, out=scratch)
+        cache *= beta_2  # v = b2 * v + (1 - b2) * g**2
+        cache += np.multiply(np.square(grad, out=scratch), 1 - beta_2, out=scratch)
         # NOTE: the bias correction uses iterations + 1, as in the book.
-        np.divide(momentums, 1 - beta_1 ** (self.iterations + 1), out=step)  # m_hat
+        update = np.divide(momentums, 1 - beta_1 ** (self.iterations + 1), out=scratch)  # m_hat
         np.divide(cache, 1 - beta_2 ** (self.iterations + 1), out=denominator)  # v_hat
         np.sqrt(denominator, out=denominator)
         denominator += self.epsilon
-        step *= -learning_rate  # m_hat * -lr: the same product as -lr * m_hat
-        step /= denominator
-        return step
+        update *= -learning_rate  # m_hat * -lr: the same product as the book's -lr * m_hat
+        update /= denominator
+        return update

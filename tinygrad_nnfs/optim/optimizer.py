@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 import numbers
-import operator
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
@@ -175,11 +173,11 @@ class _FlatGroup:
     def update(self, rule: Any, learning_rate: float) -> None:
         """Apply `rule` to every parameter that has a gradient: in one pass when all do."""
         grads = [param._grad for param in self.params]
-        if all(map(operator.is_not, grads, itertools.repeat(None))):
+        if not any(grad is None for grad in grads):
             np.concatenate([grad.reshape(-1) for grad in grads], out=self.grads)
             increment = rule(learning_rate, self.grads, self.state)
-            for param, (start, stop) in zip(self.params, self.bounds, strict=True):
-                param.data += increment[start:stop].reshape(param.data.shape)
+            for index, param in enumerate(self.params):
+                param.data += self.view(increment, index)
             return
         for index, (param, grad) in enumerate(zip(self.params, grads, strict=True)):
             if grad is not None:
