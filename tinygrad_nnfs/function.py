@@ -89,9 +89,9 @@ class Function:
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
+                x._consumers += 1  # every use counts: an overcount only slows backward
                 if x.requires_grad:
                     requires_grad = True
-                    x._consumers += 1  # recorded or not: an overcount only slows backward
             else:
                 arrays.append(x)
         try:
