@@ -255,7 +255,7 @@ def _submodules(module: Module) -> list[Module]:
     for value in vars(module).values():
         if isinstance(value, Module):
             found.append(value)
-        elif isinstance(value, list | tuple):
+        elif isinstance(value, (list, tuple)):  # a tuple: faster than a union, every step
             found.extend(item for item in value if isinstance(item, Module))
     return found
 
