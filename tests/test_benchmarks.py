@@ -1,0 +1,60 @@
+"""The benchmarks still run and compare like with like (nothing here is timed)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import cases
+
+with mock.patch.dict(os.environ):  # it pins BLAS threads for its own runs only
+    import where_time_goes
+
+
+def test_b1_contenders_train_the_books_network():
+    contenders = cases.spiral_contenders(np, None, "float64")
+    epoch, loss, accuracy, learning_rate, *_ = contenders["numpy"]()
+    assert 0.0 <= accuracy <= 1.0
+    assert (epoch, learning_rate) == (0, 0.05)
+    assert loss == pytest.approx(np.log(3), rel=1e-3)  # 3 classes, near-zero weights
+    assert 0.0 <= contenders["ours"]() <= 1.0
+
+
+def test_b2_contenders_take_the_same_steps():
+    contenders = cases.mlp_contenders(np, None)
+    book = [float(contenders["numpy"]()) for _ in range(3)]
+    ours = [contenders["ours"]().item() for _ in range(3)]
+    assert ours == book  # the same draws, the same float32 arithmetic
+    assert len(contenders["8 matmuls"]()) == 8
+
+
+@pytest.mark.parametrize("side", [1, 10])
+def test_b3_contenders_compute_the_same_gradient(side):
+    contenders = cases.chain_contenders(np, None, side)
+    assert_allclose(contenders["ours"]().data, contenders["numpy"](), rtol=1e-6)
+
+
+def test_b4_report_on_a_short_chain(monkeypatch):
+    monkeypatch.setattr(cases, "STEPS", 1_000)
+    lines = cases.deep_chain_report(np, None)
+    assert lines[0].startswith("\nB4 deep chain: 1,000 steps (2,000 ops) forward + backward:")
+    assert "0.0 MiB left after the drop" in lines[1]
+
+
+def test_where_time_goes_profiles(monkeypatch):
+    monkeypatch.setattr(where_time_goes, "EPOCHS", 5)
+    monkeypatch.setattr(where_time_goes, "STEPS", 2)
+    monkeypatch.setattr(where_time_goes, "WARMUP", 1)
+    phases = where_time_goes.spiral_phases("float32")
+    assert list(phases)[:2] == ["model forward", "loss"]
+    assert phases["sum"] == pytest.approx(sum(v for k, v in phases.items() if k != "sum"))
+    parts = where_time_goes.mlp_parts()
+    assert {"Affine.forward", "Affine.backward", "Optimizer.step"} <= parts.keys()
+    assert parts["  of which the update rule"] <= parts["Optimizer.step"]
