@@ -38,27 +38,33 @@ def all_cases(np: Any, torch: Any) -> Iterator[Case]:
 # ---- B1: the book's spiral network --------------------------------------------------------
 def spiral_contenders(np: Any, torch: Any, dtype: str) -> dict[str, Callable[[], Any]]:
     """The book's 2-64-3 network on spiral_data(100, 3), Adam(0.05, decay=5e-7), full batch."""
-    rng = np.random.RandomState(0)
-    X, y = book.spiral_data(100, 3, rng)
-    X = X.astype(dtype)
+    X, y, rng = spiral_setup(np, dtype)
+    twin = np.random.RandomState()
+    twin.set_state(rng.get_state())  # the book's and our weights: the same draws
     epochs = book.train_book_network(X, y, rng, book.Optimizer_Adam(0.05, 5e-7), 10**9, dtype=dtype)
-    contenders = {"numpy": lambda: next(epochs), "ours": _ours_epoch(np, X, y, dtype)}
+    contenders = {"numpy": lambda: next(epochs), "ours": _ours_epoch(np, X, y, dtype, twin)}
     if torch is not None:
         contenders["torch"] = _torch_epoch(torch, X, y)
     return contenders
 
 
-def spiral_model(np: Any, dtype: str) -> tuple[nn.Module, nn.Module, optim.Adam]:
-    """The book's 2-64-3 network, its loss and its optimizer, in `dtype`."""
+def spiral_setup(np: Any, dtype: str) -> tuple[Any, Any, Any]:
+    """The book's spiral data in `dtype`, and its stream where the book draws the weights."""
+    rng = np.random.RandomState(0)
+    X, y = book.spiral_data(100, 3, rng)
+    return X.astype(dtype), y, rng
+
+
+def spiral_model(np: Any, dtype: str, rng: Any) -> tuple[nn.Module, nn.Module, optim.Adam]:
+    """The book's 2-64-3 network (weights drawn from `rng`), its loss and its optimizer."""
     set_default_dtype(np.dtype(dtype))
-    manual_seed(0)
-    model = nn.Sequential(nn.Dense(2, 64), nn.ReLU(), nn.Dense(64, 3))
+    model = nn.Sequential(nn.Dense(2, 64, rng=rng), nn.ReLU(), nn.Dense(64, 3, rng=rng))
     loss_fn = nn.SoftmaxCrossEntropy()
     return model, loss_fn, optim.Adam(model.parameters(), learning_rate=0.05, decay=5e-7)
 
 
-def _ours_epoch(np: Any, X: Any, y: Any, dtype: str) -> Callable[[], Any]:
-    model, loss_fn, optimizer = spiral_model(np, dtype)
+def _ours_epoch(np: Any, X: Any, y: Any, dtype: str, rng: Any) -> Callable[[], Any]:
+    model, loss_fn, optimizer = spiral_model(np, dtype, rng)
 
     def epoch() -> Any:
         outputs = model(X)

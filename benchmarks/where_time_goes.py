@@ -28,7 +28,6 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-import book_reference as book  # noqa: E402
 import cases  # noqa: E402
 
 from tinygrad_nnfs import nn, ops  # noqa: E402
@@ -51,9 +50,8 @@ def main() -> None:
 
 def spiral_phases(dtype: str) -> dict[str, float]:
     """Median time of each phase of the B1 epoch, in microseconds, and their sum."""
-    X, y = book.spiral_data(100, 3, np.random.RandomState(0))
-    X = X.astype(dtype)
-    model, loss_fn, optimizer = cases.spiral_model(np, dtype)
+    X, y, rng = cases.spiral_setup(np, dtype)
+    model, loss_fn, optimizer = cases.spiral_model(np, dtype, rng)
     samples: dict[str, list[float]] = {phase: [] for phase in (*PHASES, "optimizer step")}
     for epoch in range(EPOCHS + WARMUP):
         stamps = [time.perf_counter()]
