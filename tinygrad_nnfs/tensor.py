@@ -702,7 +702,8 @@ def _operand(value: Any, op: str, scalars: bool = True) -> Any:
 
     Raw Python numbers keep NumPy's weak promotion, so `x * 2.0` stays float32.
     """
-    if isinstance(value, Tensor) or (scalars and type(value) in _PLAIN_SCALARS):
+    kind = type(value)
+    if kind is Tensor or (scalars and kind in _PLAIN_SCALARS) or isinstance(value, Tensor):
         return value
     if scalars and isinstance(value, numbers.Number) and not isinstance(value, complex):
         return value
@@ -791,50 +792,62 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
     seen = set()  # nodes with several consumers, once reached
     ready = [root]  # nodes whose consumers are all done: their only one, or the root
     heap = []  # nodes with several consumers, newest first
-    while ready or heap:
-        node = ready.pop() if ready else heappop(heap)[-1]
-        ctx = node._ctx
-        parents = ctx.parents
-        if node._grad is None:  # every op downstream returned None for it: so does it
-            grads = (None,) * len(parents)  # (its inputs are still reached: their old grads go)
-        else:
-            grads = ctx.backward(node._grad)
-            if type(grads) is not tuple:
-                grads = (grads,) if len(parents) == 1 else tuple(grads)
-            if len(grads) != len(parents):
-                raise RuntimeError(
-                    f"{type(ctx).__name__}.backward returned {len(grads)} gradients for "
-                    f"{len(parents)} inputs; return one per input of forward (None for none)"
-                )
-            if _anomaly_enabled:
-                ctx.check_finite(grads, "backward")
-        # This runs once per edge of the graph: keep it inline and lean. (No strict=True: the
-        # lengths are checked above, and a keyword argument makes zip 0.1 us slower per node.)
-        for parent, grad in zip(parents, grads):  # noqa: B905
-            if not isinstance(parent, Tensor) or not parent.requires_grad:
-                continue
-            if parent._ctx is not None:
-                if parent._consumers == 1:
-                    parent._grad = None
-                    ready.append(parent)
-                elif id(parent) not in seen:
-                    seen.add(id(parent))
-                    parent._grad = None
-                    # id breaks ties of copied graphs, whose nodes share creation numbers
-                    heappush(heap, (-parent._seq, id(parent), parent))
-            if grad is None:
-                continue
-            data = parent.data
-            if type(grad) is not _ndarray or grad.shape != data.shape or grad.dtype != data.dtype:
-                grad = _conform(grad, data, ctx)
-            existing = parent._grad
-            if existing is None:
-                parent._grad = grad
-            elif id(parent) in owned:
-                existing += grad
-            else:  # never write into an array we do not own: it may be another node's grad
-                parent._grad = np.asarray(existing + grad)  # an array, to add into in place
-                owned.add(id(parent))
+    make_ready = ready.append
+    anomaly = _anomaly_enabled
+    while True:
+        while ready:
+            node = ready.pop()
+            ctx = node._ctx
+            parents = ctx.parents
+            if node._grad is None:  # every op downstream returned None for it: so does it
+                grads = (None,) * len(parents)  # (its inputs are still reached: old grads go)
+            else:
+                grads = ctx.backward(node._grad)
+                if type(grads) is not tuple:
+                    grads = (grads,) if len(parents) == 1 else tuple(grads)
+                if len(grads) != len(parents):
+                    raise RuntimeError(
+                        f"{type(ctx).__name__}.backward returned {len(grads)} gradients for "
+                        f"{len(parents)} inputs; return one per input of forward (None for none)"
+                    )
+                if anomaly:
+                    ctx.check_finite(grads, "backward")
+            # Once per edge of the graph: keep it inline and lean. (No strict=True: lengths are
+            # checked above, and a keyword argument makes zip 0.1 us slower per node.)
+            for parent, grad, needed in zip(parents, grads, ctx.needs_input_grad):  # noqa: B905
+                if not needed:  # a constant, or a tensor that did not require grad in forward
+                    continue
+                if grad is not None:
+                    data = parent.data
+                    if (
+                        type(grad) is not _ndarray
+                        or grad.dtype is not data.dtype  # `is`: equal dtypes that are not the
+                        or grad.shape != data.shape  # same object take _conform, a no-op
+                    ):
+                        grad = _conform(grad, data, ctx)
+                if parent._ctx is not None:
+                    if parent._consumers == 1:  # this op was its only consumer: it is ready
+                        parent._grad = grad
+                        make_ready(parent)
+                        continue
+                    if id(parent) not in seen:
+                        seen.add(id(parent))
+                        parent._grad = None
+                        # id breaks ties of copied graphs, whose nodes share creation numbers
+                        heappush(heap, (-parent._seq, id(parent), parent))
+                if grad is None:
+                    continue
+                existing = parent._grad
+                if existing is None:
+                    parent._grad = grad
+                elif id(parent) in owned:
+                    existing += grad
+                else:  # never write into an array we do not own: it may be another node's grad
+                    parent._grad = np.asarray(existing + grad)  # an array, to add into in place
+                    owned.add(id(parent))
+        if not heap:
+            return
+        make_ready(heappop(heap)[-1])
 
 
 def _conform(grad: Any, data: np.ndarray, ctx: Any) -> np.ndarray:
