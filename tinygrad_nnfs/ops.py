@@ -45,6 +45,25 @@ __all__ = [
     "Transpose",
 ]
 
+
+class _Constant(dict):
+    """One number as a 0-d array of each dtype asked for, made on first use.
+
+    A ufunc takes a 0-d array of its other operand's dtype ~0.25 us faster than the Python
+    number (same dtype, same bits), which ops on tiny tensors feel.
+    """
+
+    def __init__(self, value: int) -> None:
+        super().__init__()
+        self.value = value
+
+    def __missing__(self, dtype: np.dtype) -> np.ndarray:
+        self[dtype] = constant = np.full((), self.value, dtype)
+        return constant
+
+
+_ZERO, _ONE = _Constant(0), _Constant(1)
+
 Grads = tuple[np.ndarray | None, ...]
 
 
@@ -223,14 +242,14 @@ class ReLU(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         # The book's np.maximum(0, x), same values; array first and a zero of x's dtype
         # take NumPy's fast loop (a float64 (300, 64) activation: 9 us instead of 13).
-        out = np.maximum(x, np.zeros((), x.dtype))
+        out = np.maximum(x, _ZERO[x.dtype])
         self.save_for_backward(out)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         (out,) = self.saved
         # NOTE: the derivative at 0 is 0, as in NNFS (dinputs[inputs <= 0] = 0).
-        return grad * (out > 0)
+        return grad * (out > _ZERO[out.dtype])
 
 
 class Sigmoid(Function):
@@ -244,7 +263,7 @@ class Sigmoid(Function):
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         (out,) = self.saved
-        return grad * (1 - out) * out
+        return grad * (_ONE[out.dtype] - out) * out
 
 
 class Tanh(Function):
@@ -257,7 +276,7 @@ class Tanh(Function):
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         (out,) = self.saved
-        return grad * (1 - out * out)
+        return grad * (_ONE[out.dtype] - out * out)
 
 
 class Clip(Function):
