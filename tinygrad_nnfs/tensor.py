@@ -441,35 +441,37 @@ class Tensor:
         return draw_graph(self, **options)
 
     # ---- arithmetic (NumPy broadcasting; the engine unbroadcasts gradients) ------------------
+    # Tensors and Python numbers go to the op as they are, without a call to _operand: these
+    # run once per op, and a call costs ~0.1 us of the ~1 us an op's forward takes.
     def __add__(self, other: Any) -> Tensor:
-        return ops.Add.apply(self, _operand(other, "add"))
+        return ops.Add.apply(self, other if type(other) in _PLAIN else _operand(other, "add"))
 
     def __radd__(self, other: Any) -> Tensor:
-        return ops.Add.apply(_operand(other, "add"), self)
+        return ops.Add.apply(other if type(other) in _PLAIN else _operand(other, "add"), self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return ops.Sub.apply(self, _operand(other, "sub"))
+        return ops.Sub.apply(self, other if type(other) in _PLAIN else _operand(other, "sub"))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return ops.Sub.apply(_operand(other, "sub"), self)
+        return ops.Sub.apply(other if type(other) in _PLAIN else _operand(other, "sub"), self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops.Mul.apply(self, _operand(other, "mul"))
+        return ops.Mul.apply(self, other if type(other) in _PLAIN else _operand(other, "mul"))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops.Mul.apply(_operand(other, "mul"), self)
+        return ops.Mul.apply(other if type(other) in _PLAIN else _operand(other, "mul"), self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ops.Div.apply(self, _operand(other, "div"))
+        return ops.Div.apply(self, other if type(other) in _PLAIN else _operand(other, "div"))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.Div.apply(_operand(other, "div"), self)
+        return ops.Div.apply(other if type(other) in _PLAIN else _operand(other, "div"), self)
 
     def __pow__(self, other: Any) -> Tensor:
-        return ops.Pow.apply(self, _operand(other, "pow"))
+        return ops.Pow.apply(self, other if type(other) in _PLAIN else _operand(other, "pow"))
 
     def __rpow__(self, other: Any) -> Tensor:
-        return ops.Pow.apply(_operand(other, "pow"), self)
+        return ops.Pow.apply(other if type(other) in _PLAIN else _operand(other, "pow"), self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return ops.MatMul.apply(self, _operand(other, "matmul", scalars=False))
@@ -695,6 +697,9 @@ class Tensor:
 
 def _as_tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(value)
+
+
+_PLAIN = frozenset((Tensor, *_PLAIN_SCALARS))  # operands taken as they are
 
 
 def _operand(value: Any, op: str, scalars: bool = True) -> Any:
