@@ -90,6 +90,15 @@ def test_function_needs_input_grad_aligned_with_inputs():
     assert out._ctx.parents == (c, x)
 
 
+def test_function_needs_input_grad_is_fixed_when_forward_runs():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    out = Scale.apply(x, 3.0)
+    x.requires_grad = False  # after forward: the recorded graph still reaches x, as in PyTorch
+    assert out._ctx.needs_input_grad == (True, False)
+    out.sum().backward()
+    assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
 def test_function_without_grad_inputs_records_nothing():
     out = Cube.apply(Tensor([2.0]))
     assert not out.requires_grad

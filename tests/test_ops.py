@@ -97,6 +97,36 @@ def test_unary(name, data, shape):
     check_op(method, reference(x), x)
 
 
+# The derivatives the book writes with Python numbers: ops take 0 and 1 as 0-d arrays of the
+# tensor's dtype, which must change no bit.
+BOOK_DERIVATIVES = {
+    "relu": (Tensor.relu, lambda x, out, grad: grad * (out > 0)),
+    "sigmoid": (Tensor.sigmoid, lambda x, out, grad: grad * (1 - out) * out),
+    "tanh": (Tensor.tanh, lambda x, out, grad: grad * (1 - out * out)),
+}
+
+
+@pytest.mark.parametrize("name", BOOK_DERIVATIVES)
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@given(data=st.data(), shape=shapes())
+def test_unary_derivatives_give_the_book_formulas_bits(name, dtype, data, shape):
+    method, derivative = BOOK_DERIVATIVES[name]
+    x = data.draw(arrays(shape, dtype=dtype, elements=well_conditioned()))
+    grad = data.draw(arrays(shape, dtype=dtype, elements=well_conditioned()))
+    t = Tensor(x, requires_grad=True)
+    out = method(t)
+    out.backward(grad)
+    assert out.dtype == t.grad.dtype == dtype
+    assert_array_equal(t.grad.data, derivative(x, out.data, grad), strict=True)
+
+
+def test_relu_keeps_integer_and_bool_dtypes():
+    for values in ([-2, 0, 3], [True, False]):
+        x = np.array(values)
+        out = Tensor(x).relu()
+        assert_array_equal(out.data, np.maximum(x, np.zeros((), x.dtype)), strict=True)
+
+
 def test_unary_book_conventions_at_zero():
     x = Tensor([0.0, 0.0], requires_grad=True)
     (x.relu() + x.abs()).sum().backward()
