@@ -191,12 +191,12 @@ class Tensor:
         self._consumers = 0
 
     @classmethod
-    def _make(cls, data: np.ndarray, requires_grad: bool, ctx: Any) -> Tensor:
-        """Wrap an op's result without __init__'s checks (the hot path)."""
+    def _make(cls, data: np.ndarray) -> Tensor:
+        """A tensor that shares `data` and requires no grad, without __init__'s checks."""
         out = cls.__new__(cls)
         out.data = data
-        out.requires_grad = requires_grad
-        out._ctx = ctx
+        out.requires_grad = False
+        out._ctx = None
         out._grad = None
         out._consumers = 0
         out.name = None
@@ -206,7 +206,7 @@ class Tensor:
     @property
     def grad(self) -> Tensor | None:
         """The gradient from backward(), a Tensor of self's shape, or None."""
-        return None if self._grad is None else Tensor._make(self._grad, False, None)
+        return None if self._grad is None else Tensor._make(self._grad)
 
     @grad.setter
     def grad(self, value: Any) -> None:
@@ -292,13 +292,13 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A tensor sharing self's data, cut from the graph."""
-        return Tensor._make(self.data, False, None)
+        return Tensor._make(self.data)
 
     def astype(self, dtype: Any) -> Tensor:
         """Cast to `dtype`; float-to-float casts stay differentiable."""
         dtype = _check_dtype(dtype, "astype")
         if dtype.kind != "f":
-            return Tensor._make(self.data.astype(dtype), False, None)
+            return Tensor._make(self.data.astype(dtype))
         return ops.Cast.apply(self, dtype=dtype)
 
     # ---- constructors ------------------------------------------------------------------
