@@ -18,6 +18,8 @@ from tinygrad_nnfs.tensor import Tensor
 
 __all__ = ["Module", "Sequential"]
 
+# Attribute types that cannot hold a Module: the module walk skips them without isinstance.
+_NEVER_MODULES = frozenset((Tensor, np.ndarray, float, int, bool, str, type(None)))
 # What np.load raises on a truncated or corrupt archive (zlib.error: compressed members).
 _CORRUPT_FILE_ERRORS = (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, zlib.error)
 
@@ -253,6 +255,8 @@ def _submodules(module: Module) -> list[Module]:
     """The Modules held by module's attributes (and inside its lists and tuples), in order."""
     found = []
     for value in vars(module).values():
+        if type(value) in _NEVER_MODULES:  # a layer's tensors and numbers: most attributes
+            continue
         if isinstance(value, Module):
             found.append(value)
         elif isinstance(value, (list, tuple)):  # a tuple: faster than a union, every step
