@@ -92,11 +92,22 @@ def test_function_needs_input_grad_aligned_with_inputs():
 
 def test_function_needs_input_grad_is_fixed_when_forward_runs():
     x = Tensor([1.0, 2.0], requires_grad=True)
-    out = Scale.apply(x, 3.0)
-    x.requires_grad = False  # after forward: the recorded graph still reaches x, as in PyTorch
-    assert out._ctx.needs_input_grad == (True, False)
+    w = Tensor([3.0, 4.0], requires_grad=True)
+    out = Scale.apply(x, 3.0) * w
+    x.requires_grad = False  # frozen after forward: as in PyTorch, x gets no gradient
+    assert out._ctx.parents[0]._ctx.needs_input_grad == (True, False)
     out.sum().backward()
-    assert_array_equal(x.grad.data, [3.0, 3.0])
+    assert x.grad is None
+    assert_array_equal(w.grad.data, [3.0, 6.0])
+
+
+def test_backward_stops_at_an_intermediate_that_no_longer_requires_grad():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    hidden = x * 2
+    out = (hidden * hidden).sum()
+    hidden.requires_grad = False
+    out.backward()
+    assert hidden.grad is None and x.grad is None
 
 
 def test_function_without_grad_inputs_records_nothing():

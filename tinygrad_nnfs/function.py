@@ -34,7 +34,8 @@ class Function:
     broadcastable to it, or None where no gradient is needed. `parents` holds the inputs
     as they were passed to `apply`: Tensors are graph nodes, anything else a constant.
     `needs_input_grad` says, per input, whether it required grad when forward ran (as in
-    PyTorch): backward may return None, and skip the work, where it is False.
+    PyTorch): backward may return None, and skip the work, where it is False. `apply` sets
+    `parents` and `needs_input_grad`; make a Function only through it.
     """
 
     __slots__ = ("created_at", "input_shapes", "needs_input_grad", "parents", "saved")

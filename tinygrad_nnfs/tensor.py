@@ -820,7 +820,9 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
             # Once per edge of the graph: keep it inline and lean. (No strict=True: lengths are
             # checked above, and a keyword argument makes zip 0.1 us slower per node.)
             for parent, grad, needed in zip(parents, grads, ctx.needs_input_grad):  # noqa: B905
-                if not needed:  # a constant, or a tensor that did not require grad in forward
+                # Skip constants and tensors that did not require grad in forward (the op may
+                # have returned None for them) or no longer do (a frozen leaf gets no grad).
+                if not needed or not parent.requires_grad:
                     continue
                 if grad is not None:
                     data = parent.data
