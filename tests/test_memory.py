@@ -61,9 +61,9 @@ def test_memory_stays_flat_over_2000_training_steps(train):
 
 
 def test_each_steps_graph_is_freed_when_the_next_step_rebinds_its_variables():
-    # Tensor has __slots__ without __weakref__, so watch an intermediate's op node and its
-    # data array, which only that step's graph holds. No gc.collect(): the graph has no
-    # reference cycles, so reference counting alone must free it.
+    # Watch an intermediate tensor, its op node and its data array, which only that step's
+    # graph holds. No gc.collect(): the graph has no reference cycles, so reference
+    # counting alone must free it.
     model, optimizer, X, y = spiral_training()
     loss_fn = nn.SoftmaxCrossEntropy()
     watched = []
@@ -73,10 +73,10 @@ def test_each_steps_graph_is_freed_when_the_next_step_rebinds_its_variables():
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        watched.append((weakref.ref(hidden._ctx), weakref.ref(hidden.data)))
-        *earlier, (node, data) = watched
-        assert node() is not None and data() is not None  # `hidden` and `loss` still hold it
-        assert all(node() is None and data() is None for node, data in earlier)
+        watched.append([weakref.ref(hidden), weakref.ref(hidden._ctx), weakref.ref(hidden.data)])
+        *earlier, latest = watched
+        assert all(ref() is not None for ref in latest)  # `hidden` and `loss` still hold it
+        assert all(ref() is None for refs in earlier for ref in refs)
 
 
 def test_fit_keeps_no_graph_of_earlier_steps():
