@@ -6,7 +6,38 @@ baseline. Class and attribute names are the book's; only the random stream is pa
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
+import pytest
+
+
+@contextlib.contextmanager
+def nnfs_init_numpy() -> Iterator[None]:
+    """NumPy as the book's `nnfs.init()` leaves it (the real nnfs package's), restored on exit.
+
+    Inside, np.dot multiplies in float64 and rounds to float32, np.random.randn and np.zeros
+    return float32, and NumPy's global stream is seeded with 0: the book's float32 setting.
+    Pass `np.random` as the `rng` of this module's functions to draw as the book does.
+    """
+    import nnfs
+
+    with pytest.MonkeyPatch.context() as patch:
+        for module, name in ((np, "dot"), (np, "zeros"), (np, "eye"), (np.random, "randn")):
+            patch.setattr(module, name, getattr(module, name))  # put back on exit
+        nnfs.init()
+        yield
+
+
+class _DrawsIn:
+    """A stream whose randn returns `dtype`, as nnfs.init() makes np.random.randn."""
+
+    def __init__(self, rng: np.random.RandomState, dtype: str) -> None:
+        self.rng, self.dtype = rng, dtype
+
+    def randn(self, *shape: int) -> np.ndarray:
+        return self.rng.randn(*shape).astype(self.dtype)
 
 
 def spiral_data(samples: int, classes: int, rng: np.random.RandomState) -> tuple:
@@ -248,16 +279,19 @@ class Optimizer_Adam(Optimizer_SGD):
 
 
 def train_book_network(X, y, rng, optimizer, epochs, hidden=64, l2=0.0, dtype=None):
-    """The book's training loop (ch. 14); yields (epoch, loss, accuracy, lr, dense1, dense2).
+    """The book's training loop (ch. 14); yields (epoch, loss, accuracy, lr, dense1, dense2,
+    data_loss, regularization_loss).
 
-    `dtype` casts the initial weights (the book's are float64) for float32 benchmarks.
+    `dtype` draws the weights in that dtype and makes the biases of it, as the book's code
+    does under nnfs.init() (its matmuls stay NumPy's: native).
     """
+    if dtype is not None:
+        rng = _DrawsIn(rng, dtype)
     dense1 = Layer_Dense(2, hidden, rng, weight_regularizer_l2=l2, bias_regularizer_l2=l2)
     activation1 = Activation_ReLU()
     dense2 = Layer_Dense(hidden, 3, rng)
     if dtype is not None:
         for layer in (dense1, dense2):
-            layer.weights = layer.weights.astype(dtype)
             layer.biases = layer.biases.astype(dtype)
     loss_activation = Activation_Softmax_Loss_CategoricalCrossentropy()
     for epoch in range(epochs):
@@ -280,4 +314,4 @@ def train_book_network(X, y, rng, optimizer, epochs, hidden=64, l2=0.0, dtype=No
         optimizer.update_params(dense1)
         optimizer.update_params(dense2)
         optimizer.post_update_params()
-        yield epoch, loss, accuracy, lr, dense1, dense2
+        yield epoch, loss, accuracy, lr, dense1, dense2, data_loss, regularization_loss

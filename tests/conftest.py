@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tinygrad_nnfs import tensor
 from tinygrad_nnfs.tensor import get_default_dtype, set_default_dtype
 
 settings.register_profile(
@@ -31,3 +32,13 @@ def _restore_default_dtype():
     previous = get_default_dtype()
     yield
     set_default_dtype(previous)
+
+
+@pytest.fixture(autouse=True)
+def _restore_library_settings():
+    """nnfs_init() and set_matmul_precision() change library-wide settings; put them back."""
+    names = ("_library_rng", "_matmul_in_float64", "_nnfs_dtypes")
+    previous = {name: getattr(tensor, name) for name in names}
+    yield
+    for name, value in previous.items():
+        setattr(tensor, name, value)

@@ -82,6 +82,7 @@ UNARY = {
     "exp": (Tensor.exp, np.exp, well_conditioned()),
     "log": (Tensor.log, np.log, POSITIVE),
     "sqrt": (Tensor.sqrt, np.sqrt, POSITIVE),
+    "square": (Tensor.square, np.square, well_conditioned()),
     "abs": (Tensor.abs, np.abs, well_conditioned()),
     "relu": (Tensor.relu, lambda x: np.maximum(x, 0), well_conditioned()),
     "sigmoid": (Tensor.sigmoid, lambda x: 1 / (1 + np.exp(-x)), well_conditioned()),
@@ -103,6 +104,7 @@ BOOK_DERIVATIVES = {
     "relu": (Tensor.relu, lambda x, out, grad: grad * (out > 0)),
     "sigmoid": (Tensor.sigmoid, lambda x, out, grad: grad * (1 - out) * out),
     "tanh": (Tensor.tanh, lambda x, out, grad: grad * (1 - out * out)),
+    "square": (Tensor.square, lambda x, out, grad: 2 * grad * x),  # the book's 2 * l2 * w
 }
 
 

@@ -1,7 +1,16 @@
 """tinygrad_nnfs: an autograd engine on NumPy for readers of Neural Networks from Scratch."""
 
 # tensor.py must load first: it imports ops, which import function, which imports tensor.
-from tinygrad_nnfs.tensor import Tensor, detect_anomaly, manual_seed, no_grad, set_default_dtype
+from tinygrad_nnfs.tensor import (
+    Tensor,
+    detect_anomaly,
+    get_matmul_precision,
+    manual_seed,
+    nnfs_init,
+    no_grad,
+    set_default_dtype,
+    set_matmul_precision,
+)
 
 # isort: split
 from tinygrad_nnfs import datasets, nn, optim
@@ -20,10 +29,13 @@ __all__ = [
     "datasets",
     "detect_anomaly",
     "draw_graph",
+    "get_matmul_precision",
     "gradcheck",
     "manual_seed",
     "nn",
+    "nnfs_init",
     "no_grad",
     "optim",
     "set_default_dtype",
+    "set_matmul_precision",
 ]

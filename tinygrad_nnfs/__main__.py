@@ -7,11 +7,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from tinygrad_nnfs import datasets, nn, optim
 from tinygrad_nnfs.graph import draw_graph
-from tinygrad_nnfs.tensor import Tensor, manual_seed, set_default_dtype
+from tinygrad_nnfs.tensor import Tensor, nnfs_init
 from tinygrad_nnfs.train import evaluate, fit
 
 __all__ = ["main"]
@@ -35,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="train the book's spiral classifier, test it out of sample, draw its graph",
         description=(
-            "Train the book's 2-64-3 spiral classifier (manual_seed, spiral_data(100, 3), "
+            "Train the book's 2-64-3 spiral classifier (nnfs_init, spiral_data(100, 3), "
             "Dense-ReLU-Dense, softmax cross-entropy, Adam(0.05, decay=5e-7), 10,001 epochs), "
             "print the book's log lines, report accuracy and loss on a fresh spiral set, and "
             "render the graph of one training step."
@@ -67,12 +65,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--samples", type=int, default=100, help="spiral samples per class")
     demo.add_argument("--classes", type=int, default=3, help="spiral classes")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the library stream")
+    demo.add_argument(
+        "--seed", type=int, default=0, help="seed of the library stream (NumPy's global one)"
+    )
     demo.add_argument(
         "--dtype",
         choices=["float32", "float64"],
         default="float32",
         help="float dtype of data and parameters",
+    )
+    demo.add_argument(
+        "--matmul-precision",
+        choices=["float64", "native"],
+        default="float64",
+        help="float64: float32 matmuls in float64, rounded (the book's nnfs.init(), the same "
+        "log on every machine); native: the machine's float32 BLAS",
     )
     demo.add_argument("--print-every", type=int, default=100, help="epochs between log lines")
     demo.add_argument(
@@ -98,8 +105,13 @@ def demo(args: argparse.Namespace) -> None:
     if args.plot is not None:
         # matplotlib is an optional extra: fail on a missing one before training, not after
         from tinygrad_nnfs import plot
-    set_default_dtype(np.dtype(args.dtype))
-    manual_seed(args.seed)
+    # The book's nnfs.init(): its seed, dtypes and float64 matmuls, so the log is the book's
+    # code's line for line on any machine.
+    nnfs_init(
+        dot_precision_workaround=args.matmul_precision == "float64",
+        default_dtype=args.dtype,
+        random_seed=args.seed,
+    )
     X, y = datasets.spiral_data(args.samples, args.classes)
     layers: list[nn.Module] = [
         nn.Dense(2, args.hidden, weight_regularizer_l2=args.l2, bias_regularizer_l2=args.l2),

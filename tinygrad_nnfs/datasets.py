@@ -12,20 +12,35 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nnfs.tensor import Tensor, _resolve_rng, get_default_dtype
+from tinygrad_nnfs import tensor
+from tinygrad_nnfs.images import FASHION_MNIST_LABELS, fashion_mnist, load_image_folder
+from tinygrad_nnfs.tensor import Tensor, _resolve_rng, _standard_normal, get_default_dtype
 
-__all__ = ["Scaler", "kfold", "sine_data", "spiral_data", "train_val_split", "vertical_data"]
+__all__ = [
+    "FASHION_MNIST_LABELS",
+    "Scaler",
+    "fashion_mnist",
+    "kfold",
+    "load_image_folder",
+    "sine_data",
+    "spiral_data",
+    "train_val_split",
+    "vertical_data",
+]
 
 
 def spiral_data(samples: int, classes: int, *, rng: Any = None) -> tuple[np.ndarray, np.ndarray]:
-    """`classes` spiral arms of `samples` points: X (samples*classes, 2) float, y (.,) int64."""
+    """`classes` spiral arms of `samples` points: X (samples*classes, 2) float, y (.,) int.
+
+    y is int64, or uint8 (the nnfs package's) after nnfs_init().
+    """
 
     def arm(stream: Any, class_number: int) -> np.ndarray:
         # The nnfs package's code: one randn(samples) per class, in class order.
         r = np.linspace(0.0, 1, samples)
         t = (
             np.linspace(class_number * 4, (class_number + 1) * 4, samples)
-            + stream.standard_normal(samples) * 0.2
+            + _standard_normal(stream, samples) * 0.2
         )
         return np.c_[r * np.sin(t * 2.5), r * np.cos(t * 2.5)]
 
@@ -33,13 +48,16 @@ def spiral_data(samples: int, classes: int, *, rng: Any = None) -> tuple[np.ndar
 
 
 def vertical_data(samples: int, classes: int, *, rng: Any = None) -> tuple[np.ndarray, np.ndarray]:
-    """`classes` vertical stripes of `samples` points: X (samples*classes, 2) float, y int64."""
+    """`classes` vertical stripes of `samples` points: X (samples*classes, 2) float, y int.
+
+    y is int64, or uint8 (the nnfs package's) after nnfs_init().
+    """
 
     def stripe(stream: Any, class_number: int) -> np.ndarray:
         # The nnfs package's code: per class the x draw comes before the y draw.
         return np.c_[
-            stream.standard_normal(samples) * 0.1 + class_number / 3,
-            stream.standard_normal(samples) * 0.1 + 0.5,
+            _standard_normal(stream, samples) * 0.1 + class_number / 3,
+            _standard_normal(stream, samples) * 0.1 + 0.5,
         ]
 
     return _per_class("vertical_data", samples, classes, rng, stripe)
@@ -53,7 +71,7 @@ def _per_class(
     _check_count(where, "classes", classes)
     stream = _resolve_rng(rng)
     X = np.zeros((samples * classes, 2))
-    y = np.zeros(samples * classes, dtype=np.int64)
+    y = np.zeros(samples * classes, dtype=np.uint8 if tensor._nnfs_dtypes else np.int64)
     for class_number in range(classes):
         ix = range(samples * class_number, samples * (class_number + 1))
         X[ix] = points(stream, class_number)
@@ -62,10 +80,15 @@ def _per_class(
 
 
 def sine_data(samples: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """One period of a sine: X = arange(samples) / samples, y = sin(2 pi X), both (samples, 1)."""
+    """One period of a sine: X = arange(samples) / samples, y = sin(2 pi X), both (samples, 1).
+
+    Both are in the default float dtype, or float64 (the nnfs package's) after nnfs_init().
+    """
     _check_count("sine_data", "samples", samples)
     X = np.arange(samples).reshape(-1, 1) / samples
     y = np.sin(2 * np.pi * X).reshape(-1, 1)
+    if tensor._nnfs_dtypes:  # the nnfs package's sine data is float64 whatever the default
+        return X, y
     dtype = get_default_dtype()
     return X.astype(dtype, copy=False), y.astype(dtype, copy=False)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nnfs import tensor
 from tinygrad_nnfs.function import Function
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Sigmoid",
     "SoftmaxCrossEntropy",
     "Sqrt",
+    "Square",
     "Sub",
     "Sum",
     "Tanh",
@@ -62,7 +64,7 @@ class _Constant(dict):
         return constant
 
 
-_ZERO, _ONE = _Constant(0), _Constant(1)
+_ZERO, _ONE, _TWO = _Constant(0), _Constant(1), _Constant(2)
 
 Grads = tuple[np.ndarray | None, ...]
 
@@ -78,6 +80,20 @@ def _has_integer_array(index: Any) -> bool:
     return any(
         isinstance(p, list) or (isinstance(p, np.ndarray) and p.dtype.kind in "iu") for p in parts
     )
+
+
+_FLOAT32 = np.dtype(np.float32)
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b; under set_matmul_precision("float64") a float32 one is float32(float64 @ float64).
+
+    NOTE: that is what the book's nnfs.init() does to np.dot: float32 BLAS kernels differ
+    from machine to machine, and a chaotic float32 run follows them.
+    """
+    if tensor._matmul_in_float64 and (a.dtype == _FLOAT32 or b.dtype == _FLOAT32):
+        return (a.astype(np.float64) @ b.astype(np.float64)).astype(_FLOAT32)
+    return a @ b
 
 
 def _matrix_transpose(a: np.ndarray) -> np.ndarray:
@@ -221,6 +237,20 @@ class Sqrt(Function):
     def backward(self, grad: np.ndarray) -> np.ndarray:
         (out,) = self.saved
         return grad / (2 * out)
+
+
+class Square(Function):
+    """x * x."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.save_for_backward(x)
+        return x * x
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        (x,) = self.saved
+        # NOTE: (grad * 2) * x is the book's L2 derivative, 2 * l2 * w, bit for bit, also
+        # where l2 * w is subnormal (there l2 * w + l2 * w, Mul's, differs in the last bit).
+        return grad * _TWO[x.dtype] * x
 
 
 class Abs(Function):
@@ -436,7 +466,7 @@ class MatMul(Function):
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         self.save_for_backward(x, y)
         try:
-            return x @ y
+            return _matmul(x, y)
         except ValueError:
             if x.ndim == 0 or y.ndim == 0:
                 raise ValueError("matmul needs operands of at least 1 dimension; use *") from None
@@ -461,10 +491,10 @@ class MatMul(Function):
             grad2 = np.expand_dims(grad2, -1)
         grad_x = grad_y = None
         if needs_x:
-            grad_x = grad2 @ _matrix_transpose(y2)
+            grad_x = _matmul(grad2, _matrix_transpose(y2))
             grad_x = grad_x.squeeze(-2) if x.ndim == 1 else grad_x
         if needs_y:
-            grad_y = _matrix_transpose(x2) @ grad2
+            grad_y = _matmul(_matrix_transpose(x2), grad2)
             grad_y = grad_y.squeeze(-1) if y.ndim == 1 else grad_y
         return grad_x, grad_y
 
@@ -478,7 +508,7 @@ class Affine(Function):
     """
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-        product = x @ w
+        product = _matmul(x, w)
         self.save_for_backward(x, w, product.dtype)
         try:
             if product.dtype == b.dtype:
@@ -500,8 +530,8 @@ class Affine(Function):
         grad_b = grad
         if grad.dtype != product_dtype:  # a wider bias: Add hands x @ w its own dtype
             grad = grad.astype(product_dtype)
-        grad_x = grad @ _matrix_transpose(w) if needs_x else None
-        grad_w = _matrix_transpose(x) @ grad if needs_w else None
+        grad_x = _matmul(grad, _matrix_transpose(w)) if needs_x else None
+        grad_w = _matmul(_matrix_transpose(x), grad) if needs_w else None
         return grad_x, grad_w, grad_b  # the engine sums b's gradient over the broadcast axes
 
 

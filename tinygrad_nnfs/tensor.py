@@ -17,9 +17,12 @@ __all__ = [
     "Tensor",
     "detect_anomaly",
     "get_default_dtype",
+    "get_matmul_precision",
     "manual_seed",
+    "nnfs_init",
     "no_grad",
     "set_default_dtype",
+    "set_matmul_precision",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -29,6 +32,11 @@ _PLAIN_SCALARS = (float, int)  # checked by exact type first: the common case, a
 _default_dtype: np.dtype = np.dtype(np.float32)
 # The book's `nnfs.init()` seeds NumPy's legacy global stream; one RandomState plays that role.
 _library_rng = np.random.RandomState(0)
+# "float64": float32 matmuls are computed in float64 and rounded, as nnfs.init()'s np.dot.
+_matmul_in_float64 = False
+# Set by nnfs_init(): the nnfs package's dtypes (randn draws of the default dtype, uint8
+# labels, float64 sine data, float64 dropout masks) instead of this library's own.
+_nnfs_dtypes = False
 _grad_enabled = True
 _anomaly_enabled = False
 creation_order = itertools.count()  # numbers the recorded ops: a topological order for free
@@ -51,11 +59,67 @@ def get_default_dtype() -> np.dtype:
 
 def manual_seed(seed: int) -> None:
     """Seed the library stream behind every random constructor, dataset, init and dropout."""
+    _library_rng.seed(_check_seed(seed, "manual_seed"))
+
+
+def _check_seed(seed: Any, where: str) -> int:
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}")
+        raise TypeError(f"{where}: seed must be an int, got {type(seed).__name__} {seed!r}")
     if not 0 <= seed < 2**32:
-        raise ValueError(f"manual_seed: seed must be in 0..2**32 - 1, got {seed}")
-    _library_rng.seed(seed)
+        raise ValueError(f"{where}: seed must be in 0..2**32 - 1, got {seed}")
+    return int(seed)
+
+
+def set_matmul_precision(precision: str) -> None:
+    """ "float64": compute float32 matmuls in float64 and round to float32 (nnfs.init's np.dot).
+
+    "native" (the default) multiplies in the operands' dtype. The switch covers every matmul
+    the library does, forward and backward (`@`, Dense). A float32 run with native matmuls
+    follows the machine's BLAS kernel; with "float64" it gives the same bits on any machine.
+    Matmuls of float64 operands only are float64 either way.
+    """
+    global _matmul_in_float64
+    if precision not in ("float64", "native"):
+        raise ValueError(f"set_matmul_precision: expected 'float64' or 'native', got {precision!r}")
+    _matmul_in_float64 = precision == "float64"
+
+
+def get_matmul_precision() -> str:
+    """ "float64" or "native": see set_matmul_precision."""
+    return "float64" if _matmul_in_float64 else "native"
+
+
+def nnfs_init(
+    dot_precision_workaround: bool = True,
+    default_dtype: Any = "float32",
+    random_seed: int | None = 0,
+) -> None:
+    """The book's `nnfs.init()` for this library, with its keywords and semantics.
+
+    Seeds NumPy's global legacy stream with `random_seed` (None: leaves it) and makes it
+    the library stream, so a book program mixing `np.random` calls with library layers
+    draws the book's numbers; sets the default float dtype (None: float64, NumPy's) and
+    gives the nnfs package's dtypes: randn draws in the default dtype (float32 weights are
+    `0.01 * float32(randn)`), uint8 labels, float64 sine data, float64 dropout masks. With
+    the workaround, float32 matmuls run in float64 and are rounded to float32
+    (set_matmul_precision("float64")), as nnfs.init() does for np.dot: then the book's
+    float32 programs give the book's code's numbers bit for bit, on any machine.
+    """
+    global _library_rng, _nnfs_dtypes
+    if random_seed is not None:
+        random_seed = _check_seed(random_seed, "nnfs_init")
+    set_default_dtype(np.float64 if default_dtype is None else default_dtype)
+    set_matmul_precision("float64" if dot_precision_workaround else "native")
+    _library_rng = np.random.mtrand._rand  # the stream np.random.seed and np.random.randn use
+    if random_seed is not None:
+        _library_rng.seed(random_seed)
+    _nnfs_dtypes = True
+
+
+def _standard_normal(stream: Any, shape: Any) -> np.ndarray:
+    """randn draws; after nnfs_init() in the default dtype, as nnfs.init makes np.random.randn."""
+    draws = stream.standard_normal(shape)
+    return draws.astype(_default_dtype, copy=False) if _nnfs_dtypes else draws
 
 
 def _resolve_rng(rng: Any) -> np.random.RandomState | np.random.Generator:
@@ -335,7 +399,7 @@ class Tensor:
         cls, *shape: Any, rng: Any = None, dtype: Any = None, requires_grad: bool = False
     ) -> Tensor:
         """Standard normal draws from the library stream (or `rng`)."""
-        draws = _resolve_rng(rng).standard_normal(cls._new_shape(shape, "randn"))
+        draws = _standard_normal(_resolve_rng(rng), cls._new_shape(shape, "randn"))
         return cls._new(draws, dtype, requires_grad)
 
     @classmethod
@@ -498,6 +562,10 @@ class Tensor:
     def sqrt(self) -> Tensor:
         """Square root."""
         return ops.Sqrt.apply(self)
+
+    def square(self) -> Tensor:
+        """self * self; its derivative is computed as the book's L2 term, (grad * 2) * self."""
+        return ops.Square.apply(self)
 
     def abs(self) -> Tensor:
         """Absolute value; its derivative at 0 is +1, as the book's L1 penalty takes it."""
@@ -666,7 +734,9 @@ class Tensor:
             return self
         keep = 1 - rate
         mask = _resolve_rng(rng).binomial(1, keep, size=self.shape) / keep
-        return self * mask.astype(self.dtype, copy=False)
+        # NOTE: the book's mask is float64, so after nnfs_init() a float32 input gives a
+        # float64 output, as there; otherwise the output keeps the input's dtype.
+        return self * (mask if _nnfs_dtypes else mask.astype(self.dtype, copy=False))
 
     # ---- comparisons (no gradient) ---------------------------------------------------------
     def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:

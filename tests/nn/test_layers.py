@@ -23,13 +23,27 @@ def test_dense_init_is_the_books_randn_after_manual_seed(seed):
     assert (layer.weights.name, layer.biases.name) == ("weights", "biases")
 
 
-def test_dense_layers_draw_in_program_order_and_cast_to_the_default_dtype():
+def test_dense_layers_draw_in_program_order_and_scale_in_the_default_dtype():
     manual_seed(0)
     dense1, dense2 = Dense(2, 64), Dense(64, 3)
     book = np.random.RandomState(0)
-    assert_array_equal(dense1.weights.data, (0.01 * book.randn(2, 64)).astype(np.float32))
-    assert_array_equal(dense2.weights.data, (0.01 * book.randn(64, 3)).astype(np.float32))
+    # The book's float32 weights under nnfs.init(): 0.01 * float32(randn), taken in float32.
+    assert_array_equal(dense1.weights.data, 0.01 * book.randn(2, 64).astype(np.float32))
+    assert_array_equal(dense2.weights.data, 0.01 * book.randn(64, 3).astype(np.float32))
     assert dense1.weights.dtype == dense1.biases.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dense_weight_scale_is_the_factor_of_the_draw(dtype):
+    layer = Dense(1, 64, weight_scale=0.1, rng=3, dtype=dtype)
+    draws = np.random.RandomState(3).randn(1, 64).astype(dtype)
+    assert_array_equal(layer.weights.data, 0.1 * draws, strict=True)
+
+
+@pytest.mark.parametrize("scale", [-0.1, float("nan"), float("inf")])
+def test_dense_weight_scale_must_be_finite_and_not_negative(scale):
+    with pytest.raises(ValueError, match=r"Dense\(1, 2\): weight_scale must be a finite"):
+        Dense(1, 2, weight_scale=scale)
 
 
 def test_dense_rng_is_an_independent_stream():

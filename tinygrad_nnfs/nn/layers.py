@@ -10,7 +10,13 @@ import numpy as np
 
 from tinygrad_nnfs import ops
 from tinygrad_nnfs.nn.module import Module
-from tinygrad_nnfs.tensor import Tensor, _as_tensor, _resolve_rng, get_default_dtype
+from tinygrad_nnfs.tensor import (
+    Tensor,
+    _as_tensor,
+    _resolve_rng,
+    _standard_normal,
+    get_default_dtype,
+)
 
 __all__ = ["Dense", "Dropout"]
 
@@ -41,9 +47,10 @@ def _check_strength(layer: str, name: str, value: Any) -> float:
 class Dense(Module):
     """Fully connected layer: inputs (batch, n_inputs) -> inputs @ weights + biases.
 
-    weights (n_inputs, n_neurons) start as the book's `0.01 * np.random.randn`, drawn
-    from the library stream (or `rng`) in float64 and cast to `dtype` (default float
-    dtype when None); biases start as zeros (1, n_neurons). The regularizer strengths
+    weights (n_inputs, n_neurons) start as the book's `weight_scale * np.random.randn`:
+    draws from the library stream (or `rng`) cast to `dtype` (default float dtype when
+    None), then scaled in that dtype, so float32 weights are the book's float32 ones
+    under `nnfs.init()`; biases start as zeros (1, n_neurons). The regularizer strengths
     are read by nn.regularization_loss.
     """
 
@@ -61,6 +68,7 @@ class Dense(Module):
         weight_regularizer_l2: float = 0,
         bias_regularizer_l1: float = 0,
         bias_regularizer_l2: float = 0,
+        weight_scale: float = 0.01,
         rng: Any = None,
         dtype: Any = None,
     ) -> None:
@@ -78,8 +86,9 @@ class Dense(Module):
         dtype = np.dtype(get_default_dtype() if dtype is None else dtype)
         if dtype.kind != "f":
             raise TypeError(f"{layer}: dtype must be a float dtype, got {dtype}")
-        draws = _resolve_rng(rng).standard_normal((n_inputs, n_neurons))
-        self.weights = Tensor(0.01 * draws, requires_grad=True, dtype=dtype)
+        weight_scale = _check_strength(layer, "weight_scale", weight_scale)
+        draws = _standard_normal(_resolve_rng(rng), (n_inputs, n_neurons)).astype(dtype)
+        self.weights = Tensor(weight_scale * draws, requires_grad=True)
         self.biases = Tensor(np.zeros((1, n_neurons)), requires_grad=True, dtype=dtype)
 
     def forward(self, inputs: Any) -> Tensor:

@@ -21,7 +21,7 @@ def _layer_penalty(layer: Dense) -> Tensor | None:
         if l1 > 0:
             terms.append(l1 * param.abs().sum())
         if l2 > 0:
-            terms.append(l2 * (param * param).sum())
+            terms.append(l2 * param.square().sum())
     if not terms:
         return None
     penalty = terms[0]
