@@ -108,8 +108,8 @@ def diverging_fit(**options):
 def test_fit_with_detect_anomaly_raises_at_the_first_op_that_overflows():
     with pytest.raises(
         FloatingPointError,
-        match=rf"detect_anomaly: Pow produced NaN or inf in its forward; input shapes "
-        rf"\[\(8, 1\), \(\)\]; created at {HERE}:\d+ in diverging_fit: return fit\(",
+        match=rf"detect_anomaly: MeanSquaredError produced NaN or inf in its forward; input "
+        rf"shapes \[\(8, 1\), \(8, 1\)\]; created at {HERE}:\d+ in diverging_fit: return fit\(",
     ):
         diverging_fit(detect_anomaly=True)
     x = leaf([-1.0])

@@ -18,7 +18,9 @@ __all__ = [
     "Abs",
     "Add",
     "Affine",
+    "BinaryCrossEntropy",
     "Cast",
+    "CategoricalCrossEntropy",
     "Clip",
     "Concatenate",
     "Div",
@@ -30,6 +32,8 @@ __all__ = [
     "MatMul",
     "Max",
     "Maximum",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
     "Min",
     "Minimum",
     "Mul",
@@ -589,3 +593,96 @@ class SoftmaxCrossEntropy(Function):
         if grad != 1:  # the loss is usually the root: its gradient is 1
             grad_logits *= grad
         return grad_logits, None
+
+
+# ---- the book's losses: its values, and its backward formulas at clipped values --------------
+# NOTE: the book clips probabilities to [1e-7, 1 - 1e-7] so log stays finite, and its backward
+# applies the loss's derivative to the clipped values rather than differentiating the clip:
+# a saturated wrong prediction gets a large gradient, not 0. Backward follows the book's
+# expression order, so its bits are the book's.
+CLIP_EPSILON = 1e-7
+
+
+def _samples_and_outputs(x: np.ndarray) -> tuple[int, int]:
+    """The book's `samples` (rows) and `outputs` (last axis) of a loss's predictions."""
+    outputs = x.shape[-1]
+    return x.size // outputs, outputs
+
+
+def _scaled(dinputs: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """A loss's gradient times the gradient flowing into the loss (usually 1: the root)."""
+    return dinputs if grad == 1 else dinputs * grad
+
+
+class CategoricalCrossEntropy(Function):
+    """mean(-log(clip(p))) of the true class's probability: sparse labels or one-hot rows.
+
+    Backward: the book's -onehot / p_clipped / samples (the book divides by the unclipped p,
+    which is infinite at p = 0; elsewhere the two agree).
+    """
+
+    def forward(self, p: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        clipped = np.clip(p, CLIP_EPSILON, 1 - CLIP_EPSILON)
+        if labels.ndim == 1:
+            correct = clipped[np.arange(len(clipped)), labels]
+        else:
+            correct = np.sum(clipped * labels, axis=1)
+        self.save_for_backward(clipped, labels)
+        return np.mean(-np.log(correct))
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        clipped, labels = self.saved
+        if labels.ndim == 1:
+            labels = np.eye(clipped.shape[1], dtype=clipped.dtype)[labels]
+        return _scaled(-labels / clipped / len(clipped), grad), None
+
+
+class BinaryCrossEntropy(Function):
+    """mean over outputs, then samples, of -(y log p + (1 - y) log(1 - p)), p clipped.
+
+    Backward: the book's -(y / p_c - (1 - y) / (1 - p_c)) / outputs / samples.
+    """
+
+    def forward(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
+        clipped = np.clip(p, CLIP_EPSILON, 1 - CLIP_EPSILON)
+        sample_losses = -(y * np.log(clipped) + (1 - y) * np.log(1 - clipped))
+        self.save_for_backward(clipped, y)
+        return np.mean(np.mean(sample_losses, axis=-1))
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        clipped, y = self.saved
+        samples, outputs = _samples_and_outputs(clipped)
+        dinputs = -(y / clipped - (1 - y) / (1 - clipped)) / outputs
+        return _scaled(dinputs / samples, grad), None
+
+
+class MeanSquaredError(Function):
+    """mean over outputs, then samples, of (y - p) ** 2; backward -2 * (y - p) / outputs / n."""
+
+    def forward(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
+        self.save_for_backward(p, y)
+        return np.mean(np.mean((y - p) ** 2, axis=-1))
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        p, y = self.saved
+        samples, outputs = _samples_and_outputs(p)
+        dinputs = -2 * (y - p) / outputs
+        return _scaled(dinputs / samples, grad), None
+
+
+class MeanAbsoluteError(Function):
+    """mean over outputs, then samples, of |y - p|; backward -sign(y - p) / outputs / samples.
+
+    NOTE: the book's code writes np.sign(y - p), the wrong sign (an erratum): gradient
+    descent on it climbs the loss. This is the derivative; sign(0) = 0, as NumPy's.
+    """
+
+    def forward(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
+        self.save_for_backward(p, y)
+        return np.mean(np.mean(np.abs(y - p), axis=-1))
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        p, y = self.saved
+        samples, outputs = _samples_and_outputs(p)
+        dinputs = -np.sign(y - p) / outputs
+        return _scaled(dinputs / samples, grad), None

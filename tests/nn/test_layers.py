@@ -9,7 +9,16 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from tinygrad_nnfs import Tensor, manual_seed
-from tinygrad_nnfs.nn import Dense, Dropout, ReLU, Sequential, Sigmoid, Softmax, Tanh
+from tinygrad_nnfs.nn import (
+    Dense,
+    Dropout,
+    Identity,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from tinygrad_nnfs.testing import arrays, assert_grad_matches_numeric
 
 
@@ -190,6 +199,7 @@ def test_dropout_gradient_is_the_mask():
 @pytest.mark.parametrize(
     ("module", "reference"),
     [
+        (Identity(), lambda x: x),
         (ReLU(), lambda x: np.maximum(0, x)),
         (Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
         (Tanh(), np.tanh),
@@ -208,3 +218,20 @@ def test_softmax_rows_sum_to_one_for_huge_logits(rows):
     probs = Softmax()(np.full((rows, 3), 1e4) * [1, 0, -1]).data
     assert np.all(np.isfinite(probs))
     assert_allclose(probs.sum(axis=1), 1)
+
+
+def test_output_activations_predict_as_the_book():
+    outputs = np.array([[0.2, 0.7, 0.1], [0.6, 0.3, 0.5]])
+    assert_array_equal(Softmax().predictions(outputs), [1, 0])
+    assert_array_equal(Softmax().predictions(Tensor(outputs)), [1, 0])
+    assert_array_equal(Sigmoid().predictions(Tensor(outputs)), [[0, 1, 0], [1, 0, 0]])
+    assert Sigmoid().predictions(outputs).dtype.kind == "i"  # the book's (outputs > 0.5) * 1
+    for module in (Identity(), ReLU()):
+        assert_array_equal(module.predictions(Tensor(outputs)), outputs)
+
+
+def test_identity_passes_its_input_through_the_graph():
+    x = Tensor([[1.0, -2.0]], requires_grad=True)
+    out = Identity()(x)
+    (out * 3).sum().backward()
+    assert_array_equal(x.grad.data, [[3, 3]])

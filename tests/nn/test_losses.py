@@ -48,6 +48,34 @@ def book_mean_absolute_error(y_pred, y_true):
     return np.mean(np.mean(np.abs(y_true - y_pred), axis=-1))
 
 
+# The book's backward passes (ch. 16, 17, 22). CCE divides by the clipped p (the book's divides
+# by p, infinite at 0), and MAE has the derivative's sign (the book's code flips it).
+def book_categorical_crossentropy_backward(dvalues, y_true):
+    labels = len(dvalues[0])
+    if len(y_true.shape) == 1:
+        y_true = np.eye(labels, dtype=dvalues.dtype)[y_true]
+    return -y_true / np.clip(dvalues, 1e-7, 1 - 1e-7) / len(dvalues)
+
+
+def book_binary_crossentropy_backward(dvalues, y_true):
+    samples, outputs = len(dvalues), len(dvalues[0])
+    clipped_dvalues = np.clip(dvalues, 1e-7, 1 - 1e-7)
+    dinputs = -(y_true / clipped_dvalues - (1 - y_true) / (1 - clipped_dvalues)) / outputs
+    return dinputs / samples
+
+
+def book_mean_squared_error_backward(dvalues, y_true):
+    samples, outputs = len(dvalues), len(dvalues[0])
+    dinputs = -2 * (y_true - dvalues) / outputs
+    return dinputs / samples
+
+
+def book_mean_absolute_error_backward(dvalues, y_true):
+    samples, outputs = len(dvalues), len(dvalues[0])
+    dinputs = -np.sign(y_true - dvalues) / outputs
+    return dinputs / samples
+
+
 # ---- strategies ---------------------------------------------------------------------------------
 @st.composite
 def classification(draw, elements=None):
@@ -121,10 +149,48 @@ def test_categorical_crossentropy_gradchecks(case):
     assert_grad_matches_numeric(lambda p: CategoricalCrossentropy()(p, onehot), probs)
 
 
-def test_categorical_crossentropy_gradient_is_zero_where_clipped():
+def test_categorical_crossentropy_gradient_at_a_clipped_wrong_prediction_is_large():
     probs = Tensor([[0.0, 1.0], [0.5, 0.5]], dtype=np.float64, requires_grad=True)
     CategoricalCrossentropy()(probs, [0, 1]).backward()
-    assert_array_equal(probs.grad.data, [[0, 0], [0, -1 / (2 * 0.5)]])
+    # the book's -1 / p / n at the clipped p = 1e-7, not the clip's zero derivative
+    assert_array_equal(probs.grad.data, [[-1 / 1e-7 / 2, 0], [0, -1 / 0.5 / 2]])
+
+
+def test_binary_crossentropy_gradient_at_a_saturated_wrong_prediction_is_large():
+    probs = Tensor([[0.0], [1.0]], dtype=np.float64, requires_grad=True)
+    BinaryCrossentropy()(probs, np.array([[1], [0]])).backward()
+    clipped = np.array([[1e-7], [1 - 1e-7]])
+    assert_array_equal(probs.grad.data, [[-(1 / clipped[0, 0]) / 2], [1 / (1 - clipped[1, 0]) / 2]])
+
+
+probabilities_with_ends = st.one_of(st.sampled_from([0.0, 1e-9, 1.0]), st.floats(0, 1))
+BACKWARDS = {
+    "categorical": (CategoricalCrossentropy, book_categorical_crossentropy_backward),
+    "binary": (BinaryCrossentropy, book_binary_crossentropy_backward),
+    "squared": (MeanSquaredError, book_mean_squared_error_backward),
+    "absolute": (MeanAbsoluteError, book_mean_absolute_error_backward),
+}
+
+
+@pytest.mark.parametrize("name", BACKWARDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@given(data=st.data())
+def test_loss_gradients_are_the_books_formulas_bit_for_bit(name, dtype, data):
+    loss, book_backward = BACKWARDS[name]
+    if name == "categorical":
+        probs, labels = data.draw(classification(elements=probabilities_with_ends))
+        onehot = one_hot(labels, probs.shape[1]).astype(dtype)
+        targets = data.draw(st.sampled_from([labels, onehot]))
+    else:
+        probs, targets = data.draw(regression(elements=probabilities_with_ends))
+        if name == "binary":
+            targets = (targets > 0).astype(np.uint8)  # the book's labels
+    predictions = Tensor(probs, dtype=dtype, requires_grad=True)
+    loss()(predictions, targets).backward()
+    if targets.dtype.kind == "f":  # outside nnfs_init() float targets take the predictions' dtype
+        targets = targets.astype(dtype)
+    expected = book_backward(probs.astype(dtype), targets)
+    assert_array_equal(predictions.grad.data, expected, strict=True)
 
 
 # ---- labels -------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Layers, activations, losses and penalties as Modules, the way torch.nn arranges them."""
 
-from tinygrad_nnfs.nn.activations import ReLU, Sigmoid, Softmax, Tanh
+from tinygrad_nnfs.nn.activations import Identity, ReLU, Sigmoid, Softmax, Tanh
 from tinygrad_nnfs.nn.layers import Dense, Dropout
 from tinygrad_nnfs.nn.losses import (
     BinaryCrossentropy,
@@ -17,6 +17,7 @@ __all__ = [
     "CategoricalCrossentropy",
     "Dense",
     "Dropout",
+    "Identity",
     "MeanAbsoluteError",
     "MeanSquaredError",
     "Module",

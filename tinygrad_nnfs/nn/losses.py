@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nnfs import ops
+from tinygrad_nnfs import ops, tensor
 from tinygrad_nnfs.nn.module import Module
 from tinygrad_nnfs.tensor import Tensor, _as_tensor
 
@@ -21,9 +21,6 @@ __all__ = [
     "MeanSquaredError",
     "SoftmaxCrossEntropy",
 ]
-
-# The book clips probabilities so that log never sees 0 (or 1 - p never sees 0).
-_EPSILON = 1e-7
 
 
 def _as_array(values: Any) -> np.ndarray:
@@ -87,8 +84,16 @@ def _class_labels(loss: Module, predictions: Tensor, targets: Any) -> np.ndarray
     )
 
 
-def _targets(loss: Module, predictions: Tensor, targets: Any) -> Tensor:
-    """Targets of the predictions' shape, as a constant Tensor in the predictions' dtype."""
+def _in_predictions_dtype(values: np.ndarray, predictions: Tensor) -> np.ndarray:
+    """Targets as numbers of the predictions' dtype; after nnfs_init() float ones stay as they
+    are, so they promote as in the book's NumPy (its float64 sine targets)."""
+    if values.dtype.kind == "f" and tensor._nnfs_dtypes:
+        return values
+    return values.astype(predictions.dtype, copy=False)
+
+
+def _targets(loss: Module, predictions: Tensor, targets: Any) -> np.ndarray:
+    """Targets of the predictions' shape, in the predictions' dtype (see above)."""
     name = type(loss).__name__
     values = _as_array(targets)
     if values.dtype.kind not in "biuf":
@@ -101,7 +106,7 @@ def _targets(loss: Module, predictions: Tensor, targets: Any) -> Tensor:
             f"{name}: targets of shape {values.shape} do not match predictions of shape "
             f"{predictions.shape}; {fix}"
         )
-    return Tensor(values, dtype=predictions.dtype)
+    return _in_predictions_dtype(values, predictions)
 
 
 def _finish(loss: Module, value: Tensor, name: str) -> Tensor:
@@ -141,28 +146,30 @@ class CategoricalCrossentropy(Module):
     """mean(-log(p_true)) of probabilities (n, classes), clipped to [1e-7, 1 - 1e-7].
 
     Sparse labels pick p[range(n), y]; one-hot labels take sum(p * y, axis=1), as in the book.
+    The gradient is the book's -y / p / n at the clipped p (so a saturated wrong prediction
+    still learns). After a Softmax, SoftmaxCrossEntropy on the logits is faster and exact.
     """
 
     def forward(self, predictions: Any, targets: Any) -> Tensor:
         predictions = _predictions(self, predictions, classes=True)
         labels = _class_labels(self, predictions, targets)
-        clipped = predictions.clip(_EPSILON, 1 - _EPSILON)
-        if labels.ndim == 1:
-            correct = clipped[np.arange(len(labels)), labels]
-        else:
-            correct = (clipped * Tensor(labels, dtype=clipped.dtype)).sum(axis=1)
-        return _finish(self, (-correct.log()).mean(), "categorical_xent")
+        if labels.ndim == 2:
+            labels = _in_predictions_dtype(labels, predictions)
+        value = ops.CategoricalCrossEntropy.apply(predictions, labels)
+        return _finish(self, value, "categorical_xent")
 
 
 class BinaryCrossentropy(Module):
-    """-(y log p + (1 - y) log(1 - p)) of sigmoid outputs, clipped; mean over outputs, samples."""
+    """-(y log p + (1 - y) log(1 - p)) of sigmoid outputs, clipped; mean over outputs, samples.
+
+    The gradient is the book's formula at the clipped p (finite and large at a saturated
+    wrong prediction, not 0).
+    """
 
     def forward(self, predictions: Any, targets: Any) -> Tensor:
         predictions = _predictions(self, predictions, classes=False)
         targets = _targets(self, predictions, targets)
-        clipped = predictions.clip(_EPSILON, 1 - _EPSILON)
-        losses = -(targets * clipped.log() + (1 - targets) * (1 - clipped).log())
-        return _finish(self, losses.mean(axis=-1).mean(), "binary_xent")
+        return _finish(self, ops.BinaryCrossEntropy.apply(predictions, targets), "binary_xent")
 
 
 class MeanSquaredError(Module):
@@ -171,15 +178,17 @@ class MeanSquaredError(Module):
     def forward(self, predictions: Any, targets: Any) -> Tensor:
         predictions = _predictions(self, predictions, classes=False)
         targets = _targets(self, predictions, targets)
-        return _finish(self, ((targets - predictions) ** 2).mean(axis=-1).mean(), "mse")
+        return _finish(self, ops.MeanSquaredError.apply(predictions, targets), "mse")
 
 
 class MeanAbsoluteError(Module):
-    """mean(|y - p|) over outputs (last axis), then over samples."""
+    """mean(|y - p|) over outputs (last axis), then over samples.
+
+    Its gradient is -sign(y - p) / outputs / samples (0 at a zero residual). The book's code
+    has np.sign(y - p), the opposite sign, an erratum: this library keeps the derivative.
+    """
 
     def forward(self, predictions: Any, targets: Any) -> Tensor:
         predictions = _predictions(self, predictions, classes=False)
-        residuals = _targets(self, predictions, targets) - predictions
-        # NOTE: max(r, -r) is |r|, and its tie at r == 0 splits the gradient to 0: the book's
-        # np.sign(0). abs() would give a derivative of +1 there (its L1 convention).
-        return _finish(self, residuals.maximum(-residuals).mean(axis=-1).mean(), "mae")
+        targets = _targets(self, predictions, targets)
+        return _finish(self, ops.MeanAbsoluteError.apply(predictions, targets), "mae")
