@@ -532,7 +532,9 @@ class Affine(Function):
         x, w, product_dtype = self.saved
         needs_x, needs_w, _ = self.needs_input_grad
         grad_b = grad
-        if grad.dtype != product_dtype:  # a wider bias: Add hands x @ w its own dtype
+        # A wider bias: Add hands x @ w its own dtype, except where the engine keeps wider
+        # gradients (after nnfs_init(), as the book's NumPy does).
+        if grad.dtype != product_dtype and not tensor._nnfs_dtypes:
             grad = grad.astype(product_dtype)
         grad_x = _matmul(grad, _matrix_transpose(w)) if needs_x else None
         grad_w = _matmul(_matrix_transpose(x), grad) if needs_w else None

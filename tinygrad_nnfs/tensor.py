@@ -928,11 +928,19 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
 
 
 def _conform(grad: Any, data: np.ndarray, ctx: Any) -> np.ndarray:
-    """A gradient as an array of its input's shape and dtype (NumPy scalars, broadcasting)."""
+    """A gradient as an array of its input's shape and dtype (NumPy scalars, broadcasting).
+
+    After nnfs_init() a float gradient wider than its input keeps its dtype: the book's
+    NumPy promotes (a float32 layer behind a float64 dropout mask gets float64 gradients).
+    """
     grad = np.asarray(grad)
     if grad.shape != data.shape:
         grad = unbroadcast(grad, data.shape, ctx)
-    return grad if grad.dtype == data.dtype else grad.astype(data.dtype)
+    if grad.dtype == data.dtype or (
+        _nnfs_dtypes and np.result_type(grad.dtype, data.dtype) == grad.dtype != data.dtype
+    ):
+        return grad
+    return grad.astype(data.dtype)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], ctx: Any = None) -> np.ndarray:

@@ -7,6 +7,7 @@ import io
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 
 from tinygrad_nnfs import Tensor
 from tinygrad_nnfs.optim import SGD, Adagrad, Adam, Optimizer, RMSprop
@@ -353,8 +354,8 @@ def test_optimizer_load_state_dict_rejects_other_param_counts_and_non_dicts():
 
 def test_optimizer_rejects_bad_params():
     weights = Tensor(np.ones((2, 2)), requires_grad=True)
-    with pytest.raises(TypeError, match=r"SGD: params must be an iterable.*got int"):
-        SGD(3)
+    with pytest.raises(TypeError, match=r"SGD: the first argument is params.*learning_rate=3"):
+        SGD(3)  # the book's positional learning rate
     with pytest.raises(TypeError, match=r"Adam: params must be .*got Tensor.*\[tensor\]"):
         Adam(weights)
     with pytest.raises(TypeError, match=r"RMSprop: params must be .*got dict"):
@@ -405,3 +406,40 @@ def test_optimizer_hyperparameters_become_python_floats():
     assert type(optimizer.learning_rate) is float
     assert optimizer.beta_1 == 0.5 and type(optimizer.beta_1) is float
     assert repr(optimizer).startswith("Adam(4 params, learning_rate=0.01, decay=0.0")
+
+
+# ---- made without parameters, for Model.set ------------------------------------------------------
+def test_optimizer_made_without_params_gets_them_later():
+    book_style = Adam(learning_rate=0.05, decay=5e-7)
+    assert book_style.params == [] and book_style.current_learning_rate == 0.05
+    with pytest.raises(RuntimeError, match=r"Adam.step: the optimizer has no parameters"):
+        book_style.step()
+    params, twins = make_params(), make_params()
+    book_style._set_params(params)
+    reference = Adam(twins, learning_rate=0.05, decay=5e-7)
+    for optimizer, group in ((book_style, params), (reference, twins)):
+        for param in group:
+            param.grad = np.full(param.shape, 0.5, param.dtype)
+        optimizer.step()
+    for mine, theirs in zip(params, twins, strict=True):
+        assert_array_equal(mine.data, theirs.data)
+
+
+@pytest.mark.parametrize(("cls", "reference", "options"), CASES)
+def test_a_wider_gradient_widens_that_parameters_state_as_the_books_numpy(cls, reference, options):
+    # After nnfs_init() a float32 bias behind a float64 dropout mask gets a float64
+    # gradient: the book's state arrays become float64 and its update is cast back on +=.
+    params = make_params(np.float32)
+    gradients = make_gradients(STEPS, np.float32)
+    for step in gradients:
+        if step[1] is not None:
+            step[1] = step[1].astype(np.float64) / 3  # not representable in float32
+    expected, _ = reference([p.data for p in params], gradients, **options)
+    optimizer = cls(params, **options)
+    run(optimizer, gradients)
+    for param, weights in zip(params, expected, strict=True):
+        assert param.dtype == np.float32
+        assert_array_equal(param.data, weights, strict=True)
+    state = optimizer.state_dict()
+    for name in optimizer._param_state(1):
+        assert (state[f"{name}.0"].dtype, state[f"{name}.1"].dtype) == (np.float32, np.float64)

@@ -20,7 +20,7 @@ class Adagrad(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Tensor],
+        params: Iterable[Tensor] | None = None,
         learning_rate: float = 1.0,
         decay: float = 0.0,
         epsilon: float = 1e-7,

@@ -22,7 +22,7 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Tensor],
+        params: Iterable[Tensor] | None = None,
         learning_rate: float = 0.001,
         decay: float = 0.0,
         epsilon: float = 1e-7,

@@ -18,6 +18,9 @@ __all__ = ["Optimizer"]
 class Optimizer(ABC):
     """Holds the parameters, the decayed learning rate and the per-parameter state arrays.
 
+    `params` may be left out (None) when the optimizer is handed to `Model.set`, whose
+    `finalize()` gives it the model's parameters, as the book's optimizers are made.
+
     Subclasses pass their hyper-parameters to `__init__` by keyword (validated, saved in
     `state_dict()`), name their per-parameter arrays in `_STATE` and implement
     `_increment(learning_rate, grad, state)`, the update rule on arrays.
@@ -34,15 +37,21 @@ class Optimizer(ABC):
     _FRACTIONS = frozenset({"momentum", "rho", "beta_1", "beta_2"})
     _STATE: tuple[str, ...] = ()
 
-    def __init__(self, params: Iterable[Tensor], **hyperparameters: float) -> None:
-        self.params = _check_params(type(self).__name__, params)
+    def __init__(self, params: Iterable[Tensor] | None, **hyperparameters: float) -> None:
+        params = [] if params is None else _check_params(type(self).__name__, params)
         hyperparameters = self._checked_hyperparameters(hyperparameters)
         self._hyperparameter_names = tuple(hyperparameters)
         for name, value in hyperparameters.items():
             setattr(self, name, value)
         self.current_learning_rate = self.learning_rate
         self.iterations = 0
-        self._groups = _group_by_dtype(self.params)
+        self._set_params(params)
+
+    def _set_params(self, params: list[Tensor]) -> None:
+        """Optimise `params` (checked), with zeroed state: how Model.finalize() hands them over."""
+        self.params = params
+        self._groups = _group_by_dtype(params)
+        hyperparameters = {name: getattr(self, name) for name in self._hyperparameter_names}
         self._allocate_state(self._state_names(hyperparameters))
 
     def __repr__(self) -> str:
@@ -52,6 +61,11 @@ class Optimizer(ABC):
     def step(self) -> None:
         """Decay the learning rate, update every parameter that has a gradient, count the step."""
         # The book's expression, float for float (with decay 0 it equals learning_rate).
+        if not self.params:
+            raise RuntimeError(
+                f"{type(self).__name__}.step: the optimizer has no parameters; pass "
+                f"model.parameters() when making it, or hand it to Model.set() and finalize()"
+            )
         self.current_learning_rate = self.learning_rate * (
             1.0 / (1.0 + self.decay * self.iterations)
         )
@@ -73,8 +87,8 @@ class Optimizer(ABC):
         state: dict[str, Any] = {name: getattr(self, name) for name in self._hyperparameter_names}
         state["iterations"] = self.iterations
         state["current_learning_rate"] = self.current_learning_rate
-        for name, arrays in self._state.items():
-            for index, array in enumerate(arrays):
+        for index in range(len(self.params)):
+            for name, array in self._param_state(index).items():
                 state[f"{name}.{index}"] = array.copy()
         return state
 
@@ -120,18 +134,23 @@ class Optimizer(ABC):
         self.current_learning_rate = float(current_learning_rate)
         self._allocate_state(names)
         for name, arrays in state.items():
-            for view, array in zip(self._state[name], arrays, strict=True):
-                view[...] = array
+            for index, array in enumerate(arrays):
+                self._param_state(index)[name][...] = array
 
     def _allocate_state(self, names: tuple[str, ...]) -> None:
-        """Zeroed state arrays: flat per dtype group, seen per parameter through `_state`."""
-        views: dict[str, dict[int, np.ndarray]] = {name: {} for name in names}
+        """Zeroed state arrays, flat per dtype group."""
         for group in self._groups:
-            group.state = {name: np.zeros_like(group.grads) for name in names}
-            for index, param in enumerate(group.params):
-                for name, flat in group.state.items():
-                    views[name][id(param)] = group.view(flat, index)
-        self._state = {name: [views[name][id(param)] for param in self.params] for name in names}
+            group.allocate(names)
+        self._located = {
+            id(param): (group, index)
+            for group in self._groups
+            for index, param in enumerate(group.params)
+        }
+
+    def _param_state(self, index: int) -> dict[str, np.ndarray]:
+        """Parameter `index`'s state arrays, by name."""
+        group, position = self._located[id(self.params[index])]
+        return group.param_state(position)
 
     # ---- for subclasses ----------------------------------------------------------------------
     @abstractmethod
@@ -156,7 +175,12 @@ class Optimizer(ABC):
 
 
 class _FlatGroup:
-    """Parameters of one dtype, with their gradients and state arrays in flat buffers."""
+    """Parameters of one dtype, with their gradients and state arrays in flat buffers.
+
+    A gradient wider than its parameter (float64 for float32, which the book's NumPy gives
+    after nnfs_init(), e.g. a bias behind a float64 dropout mask) makes that parameter's
+    state wider from then on, as the book's `momentums = b1 * momentums + (1 - b1) * g` does.
+    """
 
     def __init__(self, params: list[Tensor]) -> None:
         self.params = params
@@ -164,25 +188,41 @@ class _FlatGroup:
         self.bounds = list(zip([0, *stops[:-1]], stops, strict=True))
         self.grads = np.empty(stops[-1], dtype=params[0].dtype)
         self.state: dict[str, np.ndarray] = {}
+        self.widened: dict[int, dict[str, np.ndarray]] = {}  # index -> its own wider state
+
+    def allocate(self, names: tuple[str, ...]) -> None:
+        """Zeroed flat state arrays named `names` (no parameter's state is wider)."""
+        self.state = {name: np.zeros_like(self.grads) for name in names}
+        self.widened = {}
 
     def view(self, flat: np.ndarray, index: int) -> np.ndarray:
         """The part of a flat array that belongs to parameter `index`, in its shape."""
         start, stop = self.bounds[index]
         return flat[start:stop].reshape(self.params[index].shape)
 
+    def param_state(self, index: int) -> dict[str, np.ndarray]:
+        """Parameter `index`'s state arrays: views of the flat ones, or its wider own."""
+        if index in self.widened:
+            return self.widened[index]
+        return {name: self.view(flat, index) for name, flat in self.state.items()}
+
     def update(self, rule: Any, learning_rate: float) -> None:
-        """Apply `rule` to every parameter that has a gradient: in one pass when all do."""
+        """Apply `rule` to every parameter that has a gradient: in one pass when all can."""
         grads = [param._grad for param in self.params]
-        if not any(grad is None for grad in grads):
+        dtype = self.grads.dtype
+        if not self.widened and all(grad is not None and grad.dtype == dtype for grad in grads):
             np.concatenate([grad.reshape(-1) for grad in grads], out=self.grads)
             increment = rule(learning_rate, self.grads, self.state)
             for index, param in enumerate(self.params):
                 param.data += self.view(increment, index)
             return
         for index, (param, grad) in enumerate(zip(self.params, grads, strict=True)):
-            if grad is not None:
-                state = {name: self.view(flat, index) for name, flat in self.state.items()}
-                param.data += rule(learning_rate, grad, state)
+            if grad is None:
+                continue
+            if index not in self.widened and np.result_type(grad, dtype) != dtype:
+                state = self.param_state(index)
+                self.widened[index] = {name: a.astype(grad.dtype) for name, a in state.items()}
+            param.data += rule(learning_rate, grad, self.param_state(index))
 
 
 def _group_by_dtype(params: list[Tensor]) -> list[_FlatGroup]:
@@ -196,6 +236,11 @@ def _group_by_dtype(params: list[Tensor]) -> list[_FlatGroup]:
 def _check_params(where: str, params: Any) -> list[Tensor]:
     """The parameters as a list: Tensors that require grad, each once, at least one."""
     # A Tensor is iterable (over its rows), which would silently optimise the wrong tensors.
+    if isinstance(params, numbers.Number):
+        raise TypeError(
+            f"{where}: the first argument is params (model.parameters(), or leave it out for "
+            f"Model.set), got the number {params!r}; pass it by name, e.g. learning_rate={params!r}"
+        )
     if isinstance(params, Tensor | str | dict) or not isinstance(params, Iterable):
         raise TypeError(
             f"{where}: params must be an iterable of Tensors such as model.parameters(), "

@@ -21,7 +21,7 @@ class RMSprop(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Tensor],
+        params: Iterable[Tensor] | None = None,
         learning_rate: float = 0.001,
         decay: float = 0.0,
         epsilon: float = 1e-7,

@@ -19,7 +19,7 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Tensor],
+        params: Iterable[Tensor] | None = None,
         learning_rate: float = 1.0,
         decay: float = 0.0,
         momentum: float = 0.0,
