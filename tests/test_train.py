@@ -6,7 +6,7 @@ import signal
 import numpy as np
 import pytest
 
-from tinygrad_nnfs import datasets, manual_seed, nn, optim
+from tinygrad_nnfs import datasets, manual_seed, nn, no_grad, optim
 from tinygrad_nnfs.train import evaluate, fit
 
 
@@ -212,7 +212,9 @@ def _press_ctrl_c_at_call(call: int) -> nn.SoftmaxCrossEntropy:
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt", reason="POSIX signals")
 @pytest.mark.parametrize(
     ("batch_size", "call", "epochs_recorded", "steps"),
-    [(None, 3, [0, 1, 2], 3), (50, 5, [0], 5)],  # 3 batches an epoch: stop in the 2nd epoch
+    # 3 batches an epoch: stop in the 2nd epoch (mini-batches number epochs from 1, as the
+    # book's Model does)
+    [(None, 3, [0, 1, 2], 3), (50, 5, [1], 5)],
 )
 def test_fit_real_ctrl_c_finishes_the_step_then_returns_complete_epochs(
     batch_size, call, epochs_recorded, steps
@@ -303,3 +305,94 @@ def test_evaluate_restores_training_mode_and_records_no_graph():
     assert model.training
     assert loss > 0 and 0 <= acc <= 1
     assert all(p.grad is None for p in model.parameters())
+
+
+# ---- the book's Model log (chapters 18-22): mini-batches count steps --------------------------
+def _batch_run(**options):
+    X, y = _data()
+    X_val, y_val = datasets.spiral_data(20, 3)
+    model = nn.Sequential(nn.Dense(2, 8, weight_regularizer_l2=1e-3), nn.ReLU(), nn.Dense(8, 3))
+    optimizer = optim.Adam(model.parameters(), learning_rate=0.05, decay=1e-2)
+    lines = []
+    history = fit(
+        model, nn.SoftmaxCrossEntropy(), optimizer, X, y, epochs=2, batch_size=64,
+        validation_data=(X_val, y_val), log=lines.append, **options,
+    )  # fmt: skip
+    return lines, history, model, optimizer
+
+
+def test_fit_with_mini_batches_logs_the_books_model_lines_counting_steps():
+    lines, history, _, _ = _batch_run(print_every=2)  # 150 samples: steps 0, 1, 2
+    heads = [line.split(",")[0] for line in lines]
+    per_epoch = ["step: 0", "step: 2", "training", "validation"]
+    assert heads == ["epoch: 1", *per_epoch, "epoch: 2", *per_epoch]
+    assert history["epoch"] == [1, 2]
+    assert lines[1].startswith("step: 0, acc: ") and "(data_loss: " in lines[1]
+    assert lines[3] == (
+        f"training, acc: {history['acc'][0]:.3f}, loss: {history['loss'][0]:.3f} "
+        f"(data_loss: {history['data_loss'][0]:.3f}, reg_loss: {history['reg_loss'][0]:.3f}), "
+        f"lr: {history['lr'][0]}"
+    )
+    assert lines[4] == (
+        f"validation, acc: {history['val_acc'][0]:.3f}, loss: {history['val_loss'][0]:.3f}"
+    )
+
+
+def test_fit_with_mini_batches_sums_sample_losses_and_hits_as_the_books_model():
+    _, history, model, _ = _batch_run(print_every=0)
+    X, y = _data()
+    datasets.spiral_data(20, 3)  # the validation draw: the twin's weights are the same draws
+    twin = nn.Sequential(nn.Dense(2, 8, weight_regularizer_l2=1e-3), nn.ReLU(), nn.Dense(8, 3))
+    twin_optimizer = optim.Adam(twin.parameters(), learning_rate=0.05, decay=1e-2)
+    loss_fn = nn.SoftmaxCrossEntropy()
+    for epoch in range(2):
+        loss_sum, hits = 0, 0
+        for start in range(0, 150, 64):
+            inputs, targets = X[start : start + 64], y[start : start + 64]
+            outputs = twin(inputs)
+            loss = loss_fn(outputs, targets) + nn.regularization_loss(twin)
+            loss_sum += np.sum(loss_fn.sample_losses(outputs, targets))
+            hits += np.sum(np.argmax(outputs.data, axis=1) == targets)
+            twin_optimizer.zero_grad()
+            loss.backward()
+            twin_optimizer.step()
+        penalty = nn.regularization_loss(twin).item()  # of the weights after the epoch
+        assert history["data_loss"][epoch] == float(loss_sum / 150)
+        assert history["reg_loss"][epoch] == penalty
+        assert history["acc"][epoch] == hits / 150
+        assert history["lr"][epoch] == twin_optimizer.current_learning_rate
+    for mine, theirs in zip(model.parameters(), twin.parameters(), strict=True):
+        np.testing.assert_array_equal(mine.data, theirs.data)
+
+
+def test_fit_log_format_can_be_chosen():
+    lines, history, _, _ = _batch_run(print_every=1, log_format="epochs")
+    assert [line.split(",")[0] for line in lines] == ["epoch: 0", "epoch: 1"]
+    assert history["epoch"] == [0, 1]
+    X, y = _data()
+    model = _classifier()
+    lines = []
+    fit(
+        model, nn.SoftmaxCrossEntropy(), optim.SGD(model.parameters()), X, y, epochs=1,
+        print_every=1, log=lines.append, log_format="steps",
+    )  # fmt: skip
+    assert [line.split(",")[0] for line in lines] == ["epoch: 1", "step: 0", "training"]
+    with pytest.raises(ValueError, match="log_format must be 'epochs', 'steps' or None"):
+        fit(model, nn.SoftmaxCrossEntropy(), optim.SGD(model.parameters()), X, y, log_format="x")
+
+
+def test_regression_accuracy_takes_its_precision_from_the_training_targets():
+    X = np.linspace(0, 1, 40).reshape(-1, 1)
+    y = np.sin(2 * np.pi * X)
+    model = nn.Sequential(nn.Dense(1, 4, dtype=np.float64), nn.ReLU(), nn.Dense(4, 1))
+    model[2].weights.data = model[2].weights.data.astype(np.float64)
+    model[2].biases.data = model[2].biases.data.astype(np.float64)
+    history = fit(
+        model, nn.MeanSquaredError(), optim.Adam(model.parameters()), X, y, epochs=1,
+        batch_size=10, print_every=0, validation_data=(X[:10], y[:10] + 0.001),
+    )  # fmt: skip
+    precision = np.std(y) / 250  # of all 40 training targets, not of each batch
+    with no_grad():
+        outputs = model(X[:10]).data
+    expected = np.mean(np.abs(outputs - (y[:10] + 0.001)) < precision)
+    assert history["val_acc"] == [expected]

@@ -556,6 +556,12 @@ def _row_reduce(ufunc: np.ufunc, a: np.ndarray) -> np.ndarray:
     return out
 
 
+def _softmax_rows(logits: np.ndarray) -> np.ndarray:
+    """The book's softmax of each row of a 2-D array: exp(x - max) / sum, its bits."""
+    exps = np.exp(logits - _row_reduce(np.maximum, logits))
+    return exps / _row_reduce(np.add, exps)
+
+
 class SoftmaxCrossEntropy(Function):
     """Mean cross-entropy of softmax(logits) against sparse labels, fused for speed.
 
@@ -581,8 +587,7 @@ class SoftmaxCrossEntropy(Function):
         # The book's np.max/np.sum/np.clip/np.mean, bit for bit, at a fraction of the cost
         # (this runs every step): see _row_reduce; maximum/minimum clip alike, and
         # sum(-a) / n equals mean(-a) in every rounding.
-        exps = np.exp(logits - _row_reduce(np.maximum, logits))
-        probs = exps / _row_reduce(np.add, exps)
+        probs = _softmax_rows(logits)
         self.save_for_backward(probs, picked)
         correct = np.minimum(np.maximum(probs.reshape(-1)[picked], 1e-7), 1 - 1e-7)
         return -np.add.reduce(np.log(correct)) / n
@@ -616,6 +621,38 @@ def _scaled(dinputs: np.ndarray, grad: np.ndarray) -> np.ndarray:
     return dinputs if grad == 1 else dinputs * grad
 
 
+def categorical_sample_losses(p: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the book's -log(clip(p)) of the true class per sample, clip(p)); sparse or one-hot."""
+    clipped = np.clip(p, CLIP_EPSILON, 1 - CLIP_EPSILON)
+    if labels.ndim == 1:
+        correct = clipped[np.arange(len(clipped)), labels]
+    else:
+        correct = np.sum(clipped * labels, axis=1)
+    return -np.log(correct), clipped
+
+
+def binary_sample_losses(p: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the book's binary cross-entropy per sample, mean over outputs; clip(p))."""
+    clipped = np.clip(p, CLIP_EPSILON, 1 - CLIP_EPSILON)
+    sample_losses = -(y * np.log(clipped) + (1 - y) * np.log(1 - clipped))
+    return np.mean(sample_losses, axis=-1), clipped
+
+
+def squared_sample_losses(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The book's mean over outputs of (y - p) ** 2, per sample."""
+    return np.mean((y - p) ** 2, axis=-1)
+
+
+def absolute_sample_losses(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The book's mean over outputs of |y - p|, per sample."""
+    return np.mean(np.abs(y - p), axis=-1)
+
+
+def softmax_sample_losses(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The book's -log(clip(softmax(logits)))[true class] per sample (sparse labels)."""
+    return categorical_sample_losses(_softmax_rows(logits), labels)[0]
+
+
 class CategoricalCrossEntropy(Function):
     """mean(-log(clip(p))) of the true class's probability: sparse labels or one-hot rows.
 
@@ -624,13 +661,9 @@ class CategoricalCrossEntropy(Function):
     """
 
     def forward(self, p: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        clipped = np.clip(p, CLIP_EPSILON, 1 - CLIP_EPSILON)
-        if labels.ndim == 1:
-            correct = clipped[np.arange(len(clipped)), labels]
-        else:
-            correct = np.sum(clipped * labels, axis=1)
+        sample_losses, clipped = categorical_sample_losses(p, labels)
         self.save_for_backward(clipped, labels)
-        return np.mean(-np.log(correct))
+        return np.mean(sample_losses)
 
     def backward(self, grad: np.ndarray) -> Grads:
         clipped, labels = self.saved
@@ -646,10 +679,9 @@ class BinaryCrossEntropy(Function):
     """
 
     def forward(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
-        clipped = np.clip(p, CLIP_EPSILON, 1 - CLIP_EPSILON)
-        sample_losses = -(y * np.log(clipped) + (1 - y) * np.log(1 - clipped))
+        sample_losses, clipped = binary_sample_losses(p, y)
         self.save_for_backward(clipped, y)
-        return np.mean(np.mean(sample_losses, axis=-1))
+        return np.mean(sample_losses)
 
     def backward(self, grad: np.ndarray) -> Grads:
         clipped, y = self.saved
@@ -663,7 +695,7 @@ class MeanSquaredError(Function):
 
     def forward(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
         self.save_for_backward(p, y)
-        return np.mean(np.mean((y - p) ** 2, axis=-1))
+        return np.mean(squared_sample_losses(p, y))
 
     def backward(self, grad: np.ndarray) -> Grads:
         p, y = self.saved
@@ -681,7 +713,7 @@ class MeanAbsoluteError(Function):
 
     def forward(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
         self.save_for_backward(p, y)
-        return np.mean(np.mean(np.abs(y - p), axis=-1))
+        return np.mean(absolute_sample_losses(p, y))
 
     def backward(self, grad: np.ndarray) -> Grads:
         p, y = self.saved

@@ -28,27 +28,45 @@ __all__ = [
 ]
 
 Accuracy = Callable[[np.ndarray, np.ndarray], float]
+Comparisons = Callable[[np.ndarray, np.ndarray], np.ndarray]
 HISTORY_KEYS = ("epoch", "acc", "loss", "data_loss", "reg_loss", "lr", "val_acc", "val_loss")
+LOG_FORMATS = ("epochs", "steps")
 
 
 def _array(values: Any) -> np.ndarray:
     return values.data if isinstance(values, Tensor) else np.asarray(values)
 
 
+def _categorical_hits(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    labels = np.argmax(targets, axis=1) if targets.ndim == 2 else targets
+    return np.argmax(outputs, axis=1) == labels
+
+
+def _binary_hits(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    return (outputs > 0.5) == targets
+
+
 def categorical_accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
     """Fraction of rows whose argmax is the label (one-hot labels are argmax-ed first)."""
-    labels = np.argmax(targets, axis=1) if targets.ndim == 2 else targets
-    return float(np.mean(np.argmax(outputs, axis=1) == labels))
+    return float(np.mean(_categorical_hits(outputs, targets)))
 
 
 def binary_accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
     """Fraction of sigmoid outputs on the right side of 0.5."""
-    return float(np.mean((outputs > 0.5) == targets))
+    return float(np.mean(_binary_hits(outputs, targets)))
 
 
-def regression_accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
-    """Fraction of predictions within std(targets) / 250 of the target (the book's precision)."""
-    return float(np.mean(np.abs(outputs - targets) < np.std(targets) / 250))
+def regression_accuracy(
+    outputs: np.ndarray, targets: np.ndarray, precision: float | None = None
+) -> float:
+    """Fraction of predictions within `precision` of the target (the book's, std(y) / 250).
+
+    Without `precision` it is std(targets) / 250; fit and Model take it from the training
+    targets once, as the book's Accuracy_Regression.init(y) does.
+    """
+    if precision is None:
+        precision = np.std(targets) / 250
+    return float(np.mean(np.abs(outputs - targets) < precision))
 
 
 def accuracy_for(loss_fn: Any) -> Accuracy:
@@ -58,6 +76,53 @@ def accuracy_for(loss_fn: Any) -> Accuracy:
     if isinstance(loss_fn, nn.BinaryCrossentropy):
         return binary_accuracy
     return regression_accuracy
+
+
+class _Score:
+    """Scores batches as the book's Accuracy classes do: the mean of per-sample comparisons,
+    which it also counts over an epoch (its accumulated_sum); or a user's accuracy function."""
+
+    precision: Any = None  # a regression score's std(y_train) / 250, kept by Model.save
+
+    def __init__(self, compare: Comparisons | None = None, accuracy: Accuracy | None = None):
+        self.compare, self.accuracy = compare, accuracy
+
+    @classmethod
+    def for_loss(cls, loss_fn: Any, y_train: np.ndarray, accuracy: Any = None) -> _Score:
+        """The user's `accuracy`, else the book's for the loss (regression: std(y_train)/250)."""
+        if isinstance(accuracy, _Score):
+            return accuracy
+        chosen = accuracy or accuracy_for(loss_fn)
+        if chosen is categorical_accuracy:
+            return cls(_categorical_hits)
+        if chosen is binary_accuracy:
+            return cls(_binary_hits)
+        if chosen is regression_accuracy:
+            return cls.regression(np.std(y_train) / 250)
+        return cls(accuracy=chosen)
+
+    @classmethod
+    def regression(cls, precision: Any) -> _Score:
+        """|prediction - target| < precision."""
+        score = cls(lambda outputs, targets: np.absolute(outputs - targets) < precision)
+        score.precision = precision
+        return score
+
+    def __call__(self, outputs: np.ndarray, targets: np.ndarray) -> tuple[float, Any, int]:
+        """(the batch's accuracy, its hits, its count), hits summed as the book does."""
+        if self.compare is None:
+            fraction = float(self.accuracy(outputs, targets))
+            return fraction, fraction * len(targets), len(targets)
+        comparisons = self.compare(outputs, targets)
+        return float(np.mean(comparisons)), np.sum(comparisons), comparisons.size
+
+
+def _sample_loss_sum(loss_fn: Any, outputs: Tensor, targets: Any, value: Tensor) -> Any:
+    """The batch's summed sample losses (the book's accumulated_sum), and a mean * n fallback
+    for a loss without `sample_losses`."""
+    if hasattr(loss_fn, "sample_losses"):
+        return np.sum(loss_fn.sample_losses(outputs, targets))
+    return value.item() * len(targets)
 
 
 def _samples(where: str, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -133,25 +198,35 @@ def evaluate(
     batch_size: int | None = None,
     accuracy: Accuracy | None = None,
 ) -> tuple[float, float]:
-    """(data loss, accuracy) of model on (X, y), in eval mode and without recording a graph."""
+    """(data loss, accuracy) of model on (X, y), in eval mode and without recording a graph.
+
+    As the book's Model.evaluate: the sample losses and the correct predictions are summed
+    over the batches and divided by the sample count.
+    """
     X, y = _samples("evaluate", X, y)
     _check_batch_size("evaluate", batch_size)
+    return _evaluate(model, loss_fn, X, y, batch_size, _Score.for_loss(loss_fn, y, accuracy))
+
+
+def _evaluate(
+    model: Any, loss_fn: Any, X: np.ndarray, y: np.ndarray, batch_size: int | None, score: _Score
+) -> tuple[float, float]:
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
-    score = accuracy or accuracy_for(loss_fn)
-    losses, hits, counts = [], [], []
+    loss_sum = hits = count = 0  # the book's accumulated sums, in its dtypes
     try:
         with no_grad():
             for batch in _batches(len(X), batch_size):
                 outputs = model(Tensor(X[batch]))
-                losses.append(loss_fn(outputs, y[batch]).item())
-                hits.append(score(outputs.data, y[batch]))
-                counts.append(len(y[batch]))
+                loss_sum += _sample_loss_sum(loss_fn, outputs, y[batch], loss_fn(outputs, y[batch]))
+                _, batch_hits, batch_count = score(outputs.data, y[batch])
+                hits += batch_hits
+                count += batch_count
     finally:
         if was_training:
             model.train()
-    return float(np.average(losses, weights=counts)), float(np.average(hits, weights=counts))
+    return float(loss_sum / len(X)), float(hits / count)
 
 
 def fit(
@@ -170,22 +245,28 @@ def fit(
     log: Callable[[str], None] | None = None,
     accuracy: Accuracy | None = None,
     detect_anomaly: bool = False,
+    log_format: str | None = None,
 ) -> dict[str, list[float]]:
     """Train `model` on (X, y) the book's way and return the history.
 
-    Each epoch: forward, data loss + `nn.regularization_loss(model)`, backward, optimizer
-    step (one per batch of `batch_size`, full batch when None). Every `print_every`
-    epochs (and the last) it logs the book's line
-    `epoch: N, acc: A, loss: L (data_loss: D, reg_loss: R), lr: LR`, plus validation
-    accuracy and loss on `validation_data` or on a `validation_split` fraction held out
-    of (X, y). `progress` shows a tqdm bar (default: for runs of 1,000+ epochs on a
+    Each step: forward, data loss + `nn.regularization_loss(model)`, backward, optimizer
+    step (one per batch of `batch_size`, full batch when None). Two logs, the book's:
+    - "epochs" (chapters 10-17; the default for full-batch training): every `print_every`
+      epochs (and the last) `epoch: N, acc: A, loss: L (data_loss: D, reg_loss: R), lr: LR`,
+      epochs counted from 0, with validation accuracy and loss appended.
+    - "steps" (the book's Model, chapters 18-22; the default with mini-batches): per epoch
+      `epoch: N` (from 1), a `step: S, ...` line every `print_every` steps and the last,
+      `training, acc: ...` (sample losses and hits summed over the epoch, the penalty of
+      the updated weights) and `validation, acc: ..., loss: ...`.
+    Validation runs on `validation_data` or on a `validation_split` fraction held out of
+    (X, y). `progress` shows a tqdm bar (default: for runs of 1,000+ epochs or steps on a
     terminal). `accuracy(outputs, targets)` defaults to the book's for the loss
-    (categorical, binary or regression). Ctrl-C stops after the current step (a second
-    Ctrl-C at once) and returns the history of the epochs completed so far; the model and
-    optimizer can go on training. `log` receives each line (default print). With
+    (categorical, binary or regression, whose precision comes from the training targets).
+    Ctrl-C stops after the current step (a second Ctrl-C at once) and returns the history of
+    the epochs completed so far; the model and optimizer can go on training. `log`
+    receives each line (default print; 0 for print_every logs nothing). With
     `detect_anomaly=True` every step runs under `tinygrad_nnfs.detect_anomaly()`: the first
-    op whose forward or backward gives NaN or inf raises FloatingPointError naming it
-    (slower; use it to find where a loss turned NaN).
+    op whose forward or backward gives NaN or inf raises FloatingPointError naming it.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(
@@ -210,6 +291,8 @@ def fit(
         raise ValueError(
             f"fit: print_every must be an int >= 0 (0 logs nothing), got {print_every!r}"
         )
+    if log_format is not None and log_format not in LOG_FORMATS:
+        raise ValueError(f"fit: log_format must be 'epochs', 'steps' or None, got {log_format!r}")
     if validation_data is not None:
         if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
             raise TypeError(
@@ -222,52 +305,47 @@ def fit(
             raise ValueError("fit: pass validation_data or validation_split, not both")
         X, y, X_val, y_val = train_val_split(X, y, val_fraction=validation_split)
         validation_data = (X_val, y_val)
+    batches = _batches(len(X), batch_size)
+    steps = (log_format or ("steps" if len(batches) > 1 else "epochs")) == "steps"
+    run = _Run(model, loss_fn, optimizer, _Score.for_loss(loss_fn, y, accuracy), steps=steps)
+    total = epochs * len(batches) if steps else epochs
     if progress is None:
-        progress = epochs >= 1000 and sys.stderr.isatty()
-    log = log or print
-    score = accuracy or accuracy_for(loss_fn)
+        progress = total >= 1000 and sys.stderr.isatty()
+    bar = tqdm(total=total, disable=not progress, unit="step" if steps else "epoch")
+    log = bar.write if progress else (log or print)
+    say = log if print_every else _silent
     history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
     model.train()
-    bar = tqdm(total=epochs, disable=not progress, unit="epoch", dynamic_ncols=True)
-    if progress:
-        log = bar.write
     anomaly_mode = _detect_anomaly() if detect_anomaly else contextlib.nullcontext()
     try:
         with anomaly_mode, _stop_after_step() as stop_requested:
             for epoch in range(epochs):
-                totals = np.zeros(4)  # data loss, reg loss, accuracy, samples
-                batches = _batches(len(X), batch_size)
-                for index, batch in enumerate(batches):
-                    inputs, targets = X[batch], y[batch]
-                    outputs = model(Tensor(inputs))
-                    data_loss = loss_fn(outputs, targets)
-                    reg_loss = nn.regularization_loss(model)
-                    loss = data_loss + reg_loss if reg_loss.requires_grad else data_loss
-                    n = len(targets)
-                    totals += (
-                        data_loss.item() * n,
-                        reg_loss.item() * n,
-                        score(outputs.data, targets) * n,
-                        n,
-                    )
-                    lr = optimizer.current_learning_rate  # before the step, as the book logs it
-                    optimizer.zero_grad()
-                    loss.backward()
-                    optimizer.step()
-                    if stop_requested() and index < len(batches) - 1:
+                if steps:
+                    say(f"epoch: {epoch + 1}")
+                tally = _Tally()
+                for step, batch in enumerate(batches):
+                    report = run.step(X[batch], y[batch], tally)
+                    if steps:
+                        bar.update()
+                        if print_every and (step % print_every == 0 or step == len(batches) - 1):
+                            say(_line(f"step: {step}", report))
+                    if stop_requested() and step < len(batches) - 1:
                         raise KeyboardInterrupt  # mid-epoch: the partial epoch is not recorded
-                data, reg, acc = totals[:3] / totals[3]
-                record = {"epoch": epoch, "acc": acc, "loss": data + reg, "data_loss": data}
-                record.update(reg_loss=reg, lr=lr)
+                record = run.epoch_record(tally, epoch + 1 if steps else epoch)
                 if validation_data is not None:
-                    record["val_loss"], record["val_acc"] = evaluate(
-                        model, loss_fn, *validation_data, batch_size=batch_size, accuracy=score
+                    record["val_loss"], record["val_acc"] = _evaluate(
+                        model, loss_fn, *validation_data, batch_size, run.score
                     )
                 for key, value in record.items():
                     history[key].append(value)
-                if print_every and (epoch % print_every == 0 or epoch == epochs - 1):
-                    log(_log_line(record))
-                bar.update()
+                if steps:
+                    say(_line("training", record))
+                    if validation_data is not None:
+                        say(_validation_line(record["val_acc"], record["val_loss"]))
+                else:
+                    bar.update()
+                    if print_every and (epoch % print_every == 0 or epoch == epochs - 1):
+                        say(_epoch_line(record))
                 if stop_requested():
                     raise KeyboardInterrupt
     except KeyboardInterrupt:
@@ -277,13 +355,92 @@ def fit(
     return history
 
 
-def _log_line(record: dict[str, float]) -> str:
-    """The book's log line, with validation figures appended when present."""
-    line = (
-        f"epoch: {record['epoch']}, acc: {record['acc']:.3f}, loss: {record['loss']:.3f} "
+def _silent(line: str) -> None:
+    """The log of print_every=0."""
+
+
+class _Tally:
+    """The book's accumulated sums over an epoch's steps, and the per-step figures."""
+
+    def __init__(self) -> None:
+        self.loss_sum: Any = 0  # the book's `accumulated_sum = 0`, summed in its dtypes
+        self.hits: Any = 0
+        self.count = 0
+        self.steps: list[dict[str, Any]] = []
+
+
+class _Run:
+    """One training run's step: the book's order of forward, losses, accuracy and update."""
+
+    def __init__(
+        self, model: Any, loss_fn: Any, optimizer: Optimizer, score: _Score, *, steps: bool
+    ) -> None:
+        self.model, self.loss_fn, self.optimizer, self.score = model, loss_fn, optimizer, score
+        self.steps = steps  # the book's Model: sum the sample losses over the epoch
+
+    def step(self, inputs: np.ndarray, targets: np.ndarray, tally: _Tally) -> dict[str, Any]:
+        """Train on one batch; return its figures (lr: the rate this step used)."""
+        outputs = self.model(Tensor(inputs))
+        data_loss = self.loss_fn(outputs, targets)
+        reg_loss = nn.regularization_loss(self.model)
+        loss = data_loss + reg_loss if reg_loss.requires_grad else data_loss
+        acc, hits, count = self.score(outputs.data, targets)
+        if self.steps:
+            tally.loss_sum += _sample_loss_sum(self.loss_fn, outputs, targets, data_loss)
+        tally.hits += hits
+        tally.count += count
+        lr = self.optimizer.current_learning_rate  # before the step: the book's ch. 10-17 log
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        report = {"acc": acc, "loss": loss.item(), "data_loss": data_loss.item()}
+        report.update(reg_loss=reg_loss.item(), lr=lr, n=len(targets))
+        tally.steps.append(report)
+        return report | {"lr": self.optimizer.current_learning_rate}  # the rate it used
+
+    def epoch_record(self, tally: _Tally, epoch: int) -> dict[str, Any]:
+        """The epoch's figures: the book's Model's accumulated ones, or the ch. 10-17 step's."""
+        if self.steps:  # Loss.calculate_accumulated: the penalty of the weights after the epoch
+            data = tally.loss_sum / sum(step["n"] for step in tally.steps)
+            with no_grad():
+                reg = nn.regularization_loss(self.model).data[()]
+            return {
+                "epoch": epoch,
+                "acc": float(tally.hits / tally.count),
+                "loss": float(data + reg),
+                "data_loss": float(data),
+                "reg_loss": float(reg),
+                "lr": self.optimizer.current_learning_rate,
+            }
+        if len(tally.steps) == 1:  # full batch, the book's ch. 10-17 loop: the step's figures
+            record = dict(tally.steps[0])
+            del record["n"]
+            return {"epoch": epoch, **record}
+        n = sum(step["n"] for step in tally.steps)
+        means = {
+            key: sum(step[key] * step["n"] for step in tally.steps) / n
+            for key in ("acc", "data_loss", "reg_loss")
+        }
+        means["loss"] = means["data_loss"] + means["reg_loss"]
+        return {"epoch": epoch, **means, "lr": tally.steps[-1]["lr"]}
+
+
+def _line(head: str, record: dict[str, Any]) -> str:
+    """The book's Model line: `step: S, ...` or `training, ...`."""
+    return (
+        f"{head}, acc: {record['acc']:.3f}, loss: {record['loss']:.3f} "
         f"(data_loss: {record['data_loss']:.3f}, reg_loss: {record['reg_loss']:.3f}), "
         f"lr: {record['lr']}"
     )
+
+
+def _validation_line(accuracy: float, loss: float) -> str:
+    return f"validation, acc: {accuracy:.3f}, loss: {loss:.3f}"
+
+
+def _epoch_line(record: dict[str, float]) -> str:
+    """The book's chapters 10-17 line, with validation figures appended when present."""
+    line = _line(f"epoch: {record['epoch']}", record)
     if "val_loss" in record:
         line += f", val_acc: {record['val_acc']:.3f}, val_loss: {record['val_loss']:.3f}"
     return line

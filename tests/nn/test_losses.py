@@ -367,3 +367,13 @@ def test_non_finite_loss_warns_at_the_callers_line_and_points_to_detect_anomaly(
         warnings.simplefilter("always")
         loss()(predictions, targets)
     assert caught[-1].filename == __file__
+
+
+@pytest.mark.parametrize(("loss", "targets", "name"), ALL)
+def test_sample_losses_are_the_books_per_sample_losses_their_mean_the_value(loss, targets, name):
+    predictions = np.array([[0.25, 0.75], [0.5, 0.5]], dtype=np.float32)
+    samples = loss().sample_losses(predictions, targets)
+    assert samples.shape == (2,) and samples.dtype == np.float32
+    assert_array_equal(np.mean(samples), loss()(predictions, targets).data)
+    if loss is CategoricalCrossentropy:
+        assert_array_equal(samples, -np.log(np.clip(predictions, 1e-7, 1 - 1e-7)[[0, 1], [0, 1]]))

@@ -122,14 +122,43 @@ def _finish(loss: Module, value: Tensor, name: str) -> Tensor:
     return value
 
 
-class SoftmaxCrossEntropy(Module):
+class _Loss(Module):
+    """A loss: a graph op on validated (predictions, targets), and the book's sample losses."""
+
+    _op: type[ops.Function]
+    _value_name: str
+
+    def _inputs(self, predictions: Any, targets: Any) -> tuple[Tensor, np.ndarray]:
+        """Validated predictions and targets, as the op takes them."""
+        raise NotImplementedError
+
+    def _per_sample(self, predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def forward(self, predictions: Any, targets: Any) -> Tensor:
+        predictions, targets = self._inputs(predictions, targets)
+        return _finish(self, self._op.apply(predictions, targets), self._value_name)
+
+    def sample_losses(self, predictions: Any, targets: Any) -> np.ndarray:
+        """The loss of each sample (the book's Loss.forward), as an ndarray; records no graph.
+
+        Their mean is the loss's value; the book's Model sums them over an epoch.
+        """
+        predictions, targets = self._inputs(predictions, targets)
+        return self._per_sample(predictions.data, targets)
+
+
+class SoftmaxCrossEntropy(_Loss):
     """Softmax of logits (n, classes) then cross-entropy, fused: gradient (softmax - onehot)/n.
 
     Labels are sparse (n,) or one-hot (n, classes). The value is the book's
     mean(-log(clip(softmax, 1e-7, 1 - 1e-7)[range(n), y])), finite for logits of 1e4.
     """
 
-    def forward(self, logits: Any, targets: Any) -> Tensor:
+    _op, _value_name = ops.SoftmaxCrossEntropy, "softmax_xent"
+    _per_sample = staticmethod(ops.softmax_sample_losses)
+
+    def _inputs(self, logits: Any, targets: Any) -> tuple[Tensor, np.ndarray]:
         logits = _predictions(self, logits, classes=True)
         labels = _class_labels(self, logits, targets)
         if labels.ndim == 2:
@@ -139,10 +168,10 @@ class SoftmaxCrossEntropy(Module):
                     "for soft labels use CategoricalCrossentropy on softmax outputs"
                 )
             labels = labels.argmax(axis=1)
-        return _finish(self, ops.SoftmaxCrossEntropy.apply(logits, labels), "softmax_xent")
+        return logits, labels
 
 
-class CategoricalCrossentropy(Module):
+class CategoricalCrossentropy(_Loss):
     """mean(-log(p_true)) of probabilities (n, classes), clipped to [1e-7, 1 - 1e-7].
 
     Sparse labels pick p[range(n), y]; one-hot labels take sum(p * y, axis=1), as in the book.
@@ -150,45 +179,55 @@ class CategoricalCrossentropy(Module):
     still learns). After a Softmax, SoftmaxCrossEntropy on the logits is faster and exact.
     """
 
-    def forward(self, predictions: Any, targets: Any) -> Tensor:
+    _op, _value_name = ops.CategoricalCrossEntropy, "categorical_xent"
+
+    def _inputs(self, predictions: Any, targets: Any) -> tuple[Tensor, np.ndarray]:
         predictions = _predictions(self, predictions, classes=True)
         labels = _class_labels(self, predictions, targets)
         if labels.ndim == 2:
             labels = _in_predictions_dtype(labels, predictions)
-        value = ops.CategoricalCrossEntropy.apply(predictions, labels)
-        return _finish(self, value, "categorical_xent")
+        return predictions, labels
+
+    @staticmethod
+    def _per_sample(predictions: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        return ops.categorical_sample_losses(predictions, labels)[0]
 
 
-class BinaryCrossentropy(Module):
+class _RegressionLoss(_Loss):
+    """A loss on predictions (samples, outputs) and targets of their shape."""
+
+    def _inputs(self, predictions: Any, targets: Any) -> tuple[Tensor, np.ndarray]:
+        predictions = _predictions(self, predictions, classes=False)
+        return predictions, _targets(self, predictions, targets)
+
+
+class BinaryCrossentropy(_RegressionLoss):
     """-(y log p + (1 - y) log(1 - p)) of sigmoid outputs, clipped; mean over outputs, samples.
 
     The gradient is the book's formula at the clipped p (finite and large at a saturated
     wrong prediction, not 0).
     """
 
-    def forward(self, predictions: Any, targets: Any) -> Tensor:
-        predictions = _predictions(self, predictions, classes=False)
-        targets = _targets(self, predictions, targets)
-        return _finish(self, ops.BinaryCrossEntropy.apply(predictions, targets), "binary_xent")
+    _op, _value_name = ops.BinaryCrossEntropy, "binary_xent"
+
+    @staticmethod
+    def _per_sample(predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        return ops.binary_sample_losses(predictions, targets)[0]
 
 
-class MeanSquaredError(Module):
+class MeanSquaredError(_RegressionLoss):
     """mean((y - p) ** 2) over outputs (last axis), then over samples."""
 
-    def forward(self, predictions: Any, targets: Any) -> Tensor:
-        predictions = _predictions(self, predictions, classes=False)
-        targets = _targets(self, predictions, targets)
-        return _finish(self, ops.MeanSquaredError.apply(predictions, targets), "mse")
+    _op, _value_name = ops.MeanSquaredError, "mse"
+    _per_sample = staticmethod(ops.squared_sample_losses)
 
 
-class MeanAbsoluteError(Module):
+class MeanAbsoluteError(_RegressionLoss):
     """mean(|y - p|) over outputs (last axis), then over samples.
 
     Its gradient is -sign(y - p) / outputs / samples (0 at a zero residual). The book's code
     has np.sign(y - p), the opposite sign, an erratum: this library keeps the derivative.
     """
 
-    def forward(self, predictions: Any, targets: Any) -> Tensor:
-        predictions = _predictions(self, predictions, classes=False)
-        targets = _targets(self, predictions, targets)
-        return _finish(self, ops.MeanAbsoluteError.apply(predictions, targets), "mae")
+    _op, _value_name = ops.MeanAbsoluteError, "mae"
+    _per_sample = staticmethod(ops.absolute_sample_losses)
