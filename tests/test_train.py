@@ -352,7 +352,9 @@ def test_fit_with_mini_batches_sums_sample_losses_and_hits_as_the_books_model():
             outputs = twin(inputs)
             loss = loss_fn(outputs, targets) + nn.regularization_loss(twin)
             loss_sum += np.sum(loss_fn.sample_losses(outputs, targets))
-            hits += np.sum(np.argmax(outputs.data, axis=1) == targets)
+            exps = np.exp(outputs.data - np.max(outputs.data, axis=1, keepdims=True))
+            probabilities = exps / np.sum(exps, axis=1, keepdims=True)  # the book predicts
+            hits += np.sum(np.argmax(probabilities, axis=1) == targets)  # from softmax's output
             twin_optimizer.zero_grad()
             loss.backward()
             twin_optimizer.step()

@@ -18,6 +18,7 @@ from tinygrad_nnfs._tuning import tune_gc, tune_malloc
 from tinygrad_nnfs.function import Function
 from tinygrad_nnfs.gradcheck import GradcheckError, gradcheck
 from tinygrad_nnfs.graph import draw_graph
+from tinygrad_nnfs.model import Model
 
 tune_malloc()
 tune_gc()
@@ -25,6 +26,7 @@ tune_gc()
 __all__ = [
     "Function",
     "GradcheckError",
+    "Model",
     "Tensor",
     "datasets",
     "detect_anomaly",

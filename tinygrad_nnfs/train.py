@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from tinygrad_nnfs import nn
+from tinygrad_nnfs import nn, ops
 from tinygrad_nnfs.datasets import train_val_split
 from tinygrad_nnfs.optim import Optimizer
 from tinygrad_nnfs.tensor import Tensor, no_grad
@@ -40,6 +40,12 @@ def _array(values: Any) -> np.ndarray:
 def _categorical_hits(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
     labels = np.argmax(targets, axis=1) if targets.ndim == 2 else targets
     return np.argmax(outputs, axis=1) == labels
+
+
+def _softmax_hits(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    # NOTE: the book predicts from softmax's output, whose rounding can tie two classes
+    # that the logits order: argmax then takes the first, as it does in the book.
+    return _categorical_hits(ops._softmax_rows(logits), targets)
 
 
 def _binary_hits(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -93,6 +99,8 @@ class _Score:
         if isinstance(accuracy, _Score):
             return accuracy
         chosen = accuracy or accuracy_for(loss_fn)
+        if accuracy is None and isinstance(loss_fn, nn.SoftmaxCrossEntropy):
+            return cls(_softmax_hits)
         if chosen is categorical_accuracy:
             return cls(_categorical_hits)
         if chosen is binary_accuracy:

@@ -166,24 +166,7 @@ class Module:
         interrupted save never leaves a half-written file under `path`.
         """
         path = _npz_path(path, "save")
-        state = self.state_dict()
-        directory, filename = os.path.split(os.path.abspath(path))
-        if not os.path.isdir(directory):
-            raise FileNotFoundError(
-                f"save: no such directory {directory!r} for {path!r}; create it first "
-                f"(os.makedirs({directory!r}))"
-            )
-        temporary = os.path.join(directory, f".{filename}.{uuid.uuid4().hex}.tmp")
-        try:
-            with open(temporary, "xb") as file:
-                np.savez(file, **state)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(temporary)
-            raise
+        write_npz(path, self.state_dict(), "save")
         return path
 
     def load(self, path: str | os.PathLike[str]) -> None:
@@ -193,13 +176,7 @@ class Module:
         raises ValueError naming the file (and the key). Either way the model is unchanged.
         """
         path = _npz_path(path, "load")
-        try:
-            with open(path, "rb") as file:
-                state = _read_npz(file, path)
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                f"load: no such file {path!r}; save the model first with model.save({path!r})"
-            ) from None
+        state = read_npz(path, "load", f"save the model first with model.save({path!r})")
         try:
             self.load_state_dict(state)
         except ValueError as error:
@@ -275,19 +252,51 @@ def _walk_parameters(module: Module, prefix: str, seen: set[int]) -> Iterator[tu
             yield prefix + name, member
 
 
-def _read_npz(file: Any, path: str) -> dict[str, np.ndarray]:
-    """Every array of an .npz archive, read eagerly; ValueError naming `path` if unreadable."""
+def write_npz(path: str, arrays: Mapping[str, Any], where: str) -> None:
+    """Write `arrays` to an .npz file at exactly `path`, atomically (no pickle).
+
+    The archive goes to a temporary file in the same directory, moved into place once
+    complete, so an interrupted write never leaves a half-written file under `path`.
+    """
+    directory, filename = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"{where}: no such directory {directory!r} for {path!r}; create it first "
+            f"(os.makedirs({directory!r}))"
+        )
+    temporary = os.path.join(directory, f".{filename}.{uuid.uuid4().hex}.tmp")
     try:
-        archive = np.load(file, allow_pickle=False)
-        if isinstance(archive, np.lib.npyio.NpzFile):
-            with archive:
-                return {name: archive[name] for name in archive.files}
+        with open(temporary, "xb") as file:
+            np.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+        raise
+
+
+def read_npz(path: str, where: str, fix: str) -> dict[str, np.ndarray]:
+    """Every array of the .npz archive at `path`, read eagerly, without pickle.
+
+    A missing file is a FileNotFoundError that ends with `fix`; an unreadable one (or a
+    single .npy array) a ValueError naming `path`.
+    """
+    try:
+        with open(path, "rb") as file:
+            archive = np.load(file, allow_pickle=False)
+            if isinstance(archive, np.lib.npyio.NpzFile):
+                with archive:
+                    return {name: archive[name] for name in archive.files}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{where}: no such file {path!r}; {fix}") from None
     except _CORRUPT_FILE_ERRORS as error:
         raise ValueError(
-            f"load: {path!r} is not a readable .npz archive (truncated or corrupt?): "
+            f"{where}: {path!r} is not a readable .npz archive (truncated or corrupt?): "
             f"{type(error).__name__}: {error}"
         ) from None
-    raise ValueError(f"load: {path!r} holds a single array, not a state dict written by save()")
+    raise ValueError(f"{where}: {path!r} holds a single array, not an archive written by save()")
 
 
 def _npz_path(path: str | os.PathLike[str], where: str) -> str:
