@@ -1,5 +1,7 @@
 """The book's hand-written NumPy network (NNFS ch. 9-14), transcribed as printed.
 
+Its optimizers are chapter 22's (tests/book_chapters.py), unchanged since chapter 10.
+
 The parity tests run it beside the engine from the same seed; the benchmarks time it as the
 baseline. Class and attribute names are the book's; only the random stream is passed in.
 """
@@ -155,127 +157,6 @@ class Activation_Softmax_Loss_CategoricalCrossentropy:
         self.dinputs = dvalues.copy()
         self.dinputs[range(samples), y_true] -= 1
         self.dinputs = self.dinputs / samples
-
-
-class Optimizer_SGD:
-    def __init__(self, learning_rate=1.0, decay=0.0, momentum=0.0):
-        self.learning_rate = learning_rate
-        self.current_learning_rate = learning_rate
-        self.decay = decay
-        self.iterations = 0
-        self.momentum = momentum
-
-    def pre_update_params(self):
-        if self.decay:
-            self.current_learning_rate = self.learning_rate * (
-                1.0 / (1.0 + self.decay * self.iterations)
-            )
-
-    def update_params(self, layer):
-        if self.momentum:
-            if not hasattr(layer, "weight_momentums"):
-                layer.weight_momentums = np.zeros_like(layer.weights)
-                layer.bias_momentums = np.zeros_like(layer.biases)
-            weight_updates = (
-                self.momentum * layer.weight_momentums - self.current_learning_rate * layer.dweights
-            )
-            layer.weight_momentums = weight_updates
-            bias_updates = (
-                self.momentum * layer.bias_momentums - self.current_learning_rate * layer.dbiases
-            )
-            layer.bias_momentums = bias_updates
-        else:
-            weight_updates = -self.current_learning_rate * layer.dweights
-            bias_updates = -self.current_learning_rate * layer.dbiases
-        layer.weights += weight_updates
-        layer.biases += bias_updates
-
-    def post_update_params(self):
-        self.iterations += 1
-
-
-class Optimizer_Adagrad(Optimizer_SGD):
-    def __init__(self, learning_rate=1.0, decay=0.0, epsilon=1e-7):
-        super().__init__(learning_rate, decay)
-        self.epsilon = epsilon
-
-    def update_params(self, layer):
-        if not hasattr(layer, "weight_cache"):
-            layer.weight_cache = np.zeros_like(layer.weights)
-            layer.bias_cache = np.zeros_like(layer.biases)
-        layer.weight_cache += layer.dweights**2
-        layer.bias_cache += layer.dbiases**2
-        layer.weights += (
-            -self.current_learning_rate
-            * layer.dweights
-            / (np.sqrt(layer.weight_cache) + self.epsilon)
-        )
-        layer.biases += (
-            -self.current_learning_rate * layer.dbiases / (np.sqrt(layer.bias_cache) + self.epsilon)
-        )
-
-
-class Optimizer_RMSprop(Optimizer_SGD):
-    def __init__(self, learning_rate=0.001, decay=0.0, epsilon=1e-7, rho=0.9):
-        super().__init__(learning_rate, decay)
-        self.epsilon = epsilon
-        self.rho = rho
-
-    def update_params(self, layer):
-        if not hasattr(layer, "weight_cache"):
-            layer.weight_cache = np.zeros_like(layer.weights)
-            layer.bias_cache = np.zeros_like(layer.biases)
-        layer.weight_cache = self.rho * layer.weight_cache + (1 - self.rho) * layer.dweights**2
-        layer.bias_cache = self.rho * layer.bias_cache + (1 - self.rho) * layer.dbiases**2
-        layer.weights += (
-            -self.current_learning_rate
-            * layer.dweights
-            / (np.sqrt(layer.weight_cache) + self.epsilon)
-        )
-        layer.biases += (
-            -self.current_learning_rate * layer.dbiases / (np.sqrt(layer.bias_cache) + self.epsilon)
-        )
-
-
-class Optimizer_Adam(Optimizer_SGD):
-    def __init__(self, learning_rate=0.001, decay=0.0, epsilon=1e-7, beta_1=0.9, beta_2=0.999):
-        super().__init__(learning_rate, decay)
-        self.epsilon = epsilon
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-
-    def update_params(self, layer):
-        if not hasattr(layer, "weight_cache"):
-            layer.weight_momentums = np.zeros_like(layer.weights)
-            layer.weight_cache = np.zeros_like(layer.weights)
-            layer.bias_momentums = np.zeros_like(layer.biases)
-            layer.bias_cache = np.zeros_like(layer.biases)
-        layer.weight_momentums = (
-            self.beta_1 * layer.weight_momentums + (1 - self.beta_1) * layer.dweights
-        )
-        layer.bias_momentums = (
-            self.beta_1 * layer.bias_momentums + (1 - self.beta_1) * layer.dbiases
-        )
-        weight_momentums_corrected = layer.weight_momentums / (
-            1 - self.beta_1 ** (self.iterations + 1)
-        )
-        bias_momentums_corrected = layer.bias_momentums / (1 - self.beta_1 ** (self.iterations + 1))
-        layer.weight_cache = (
-            self.beta_2 * layer.weight_cache + (1 - self.beta_2) * layer.dweights**2
-        )
-        layer.bias_cache = self.beta_2 * layer.bias_cache + (1 - self.beta_2) * layer.dbiases**2
-        weight_cache_corrected = layer.weight_cache / (1 - self.beta_2 ** (self.iterations + 1))
-        bias_cache_corrected = layer.bias_cache / (1 - self.beta_2 ** (self.iterations + 1))
-        layer.weights += (
-            -self.current_learning_rate
-            * weight_momentums_corrected
-            / (np.sqrt(weight_cache_corrected) + self.epsilon)
-        )
-        layer.biases += (
-            -self.current_learning_rate
-            * bias_momentums_corrected
-            / (np.sqrt(bias_cache_corrected) + self.epsilon)
-        )
 
 
 def train_book_network(X, y, rng, optimizer, epochs, hidden=64, l2=0.0, dtype=None):

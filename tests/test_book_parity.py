@@ -7,15 +7,8 @@ last bit at every epoch; nothing here depends on the machine's BLAS kernel.
 
 import numpy as np
 import pytest
-from book_reference import (
-    Optimizer_Adagrad,
-    Optimizer_Adam,
-    Optimizer_RMSprop,
-    Optimizer_SGD,
-    nnfs_init_numpy,
-    spiral_data,
-    train_book_network,
-)
+from book_chapters import Optimizer_Adagrad, Optimizer_Adam, Optimizer_RMSprop, Optimizer_SGD
+from book_reference import nnfs_init_numpy, spiral_data, train_book_network
 
 from tinygrad_nnfs import datasets, manual_seed, nn, nnfs_init, optim
 from tinygrad_nnfs.train import fit
