@@ -273,6 +273,8 @@ def test_model_load_names_files_that_are_not_models(tmp_path):
         (lambda m: m.finalize(), ValueError, "the model has no layers"),
         (lambda m: m.train([[0.0]], [0]), RuntimeError, r"call model.finalize\(\) first"),
         (lambda m: m.predict([[0.0]]), RuntimeError, r"call model.finalize\(\) first"),
+        (lambda m: _small_model().predict([]), ValueError, r"predict: X of shape \(0,\) holds"),
+        (lambda m: _small_model().predict([[0.0, 1]], batch_size=0), ValueError, "batch_size"),
     ],
 )
 def test_model_misuse_says_what_to_do(call, error, message):

@@ -19,7 +19,14 @@ from tinygrad_nnfs import nn, ops, optim
 from tinygrad_nnfs.nn.module import read_npz, write_npz
 from tinygrad_nnfs.optim import Optimizer
 from tinygrad_nnfs.tensor import Tensor, no_grad
-from tinygrad_nnfs.train import _evaluate, _samples, _Score, _validation_line, fit
+from tinygrad_nnfs.train import (
+    _check_batch_size,
+    _evaluate,
+    _samples,
+    _Score,
+    _validation_line,
+    fit,
+)
 
 __all__ = ["Model"]
 
@@ -201,12 +208,17 @@ class Model:
         """The output layer's outputs for X (probabilities for a Softmax), batch by batch."""
         network = self._require("predict")
         X = X.data if isinstance(X, Tensor) else np.asarray(X)
+        if X.ndim == 0 or len(X) == 0:
+            raise ValueError(
+                f"Model.predict: X of shape {X.shape} holds no samples; pass one row per sample"
+            )
+        _check_batch_size("Model.predict", batch_size)
         step = len(X) if batch_size is None else batch_size
         was_training = network.training
         network.eval()
         try:
             with no_grad():
-                outputs = [network(X[i : i + step]).data for i in range(0, len(X), step or 1)]
+                outputs = [network(X[i : i + step]).data for i in range(0, len(X), step)]
         finally:
             network.train(was_training)
         return np.vstack(outputs)
