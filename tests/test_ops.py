@@ -625,3 +625,55 @@ def test_row_reduce_gives_numpys_bits(data, shape, dtype):
     a = np.exp(data.draw(arrays(shape)) * 5).astype(dtype)
     for ufunc in (np.add, np.maximum):
         assert_array_equal(ops._row_reduce(ufunc, a), ufunc.reduce(a, axis=1, keepdims=True))
+
+
+# ---- numerics at the edges ------------------------------------------------------------------
+def test_log_softmax_shifts_by_the_row_max_first():
+    tiny = Tensor(np.full((1, 3), -1e30)).log_softmax()
+    assert_allclose(tiny.data, np.full((1, 3), -np.log(3)), rtol=1e-12)
+    logits = np.array([1e4, 1e4 - 1, 1e4 - 2], np.float32)
+    exact = np.array([0.0, -1, -2]) - np.log(np.exp([0.0, -1, -2]).sum())
+    assert np.abs(Tensor(logits).log_softmax().data - exact).max() < 1e-6  # was 3.6e-4
+
+
+def test_pow_gradients_at_a_base_of_zero_take_pytorchs_limits():
+    x = Tensor([0.0, 2.0], requires_grad=True, dtype=np.float64)
+    sum(x**k for k in range(3)).sum().backward()  # 1 + x + x**2: derivative 1 + 2x
+    assert_array_equal(x.grad.data, [1.0, 5.0])
+    exponent = Tensor([0.0, 1.5], requires_grad=True, dtype=np.float64)
+    (Tensor(0.0, dtype=np.float64) ** exponent).sum().backward()  # 0 ** p: flat for p >= 0
+    assert_array_equal(exponent.grad.data, [0.0, 0.0])
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean"])
+def test_float16_reductions_accumulate_in_float32(reduce):
+    ones = Tensor(np.ones(100_000, np.float16), requires_grad=True)
+    with np.errstate(over="ignore"):  # 100,000 is past float16's 65,504: NumPy's cast warns
+        out = getattr(ones, reduce)()
+    assert out.dtype == np.float16
+    assert out.item() == {"sum": np.inf, "mean": 1.0}[reduce]
+    halves = Tensor(np.full(65_536, 0.5, np.float16))  # more elements than float16's max
+    assert getattr(halves, reduce)(axis=0).item() == {"sum": 32_768, "mean": 0.5}[reduce]
+    out.backward()
+    assert ones.grad.dtype == np.float16 and np.isfinite(ones.grad.data).all()
+
+
+@pytest.mark.parametrize("axis", [0, -1, (0,), [0], None])
+def test_reductions_and_softmax_take_0d_tensors_as_pytorch_does(axis):
+    x = Tensor(2.0, requires_grad=True, dtype=np.float64)
+    for op in ("sum", "mean", "max", "min", "logsumexp"):
+        out = getattr(x, op)(axis=axis)
+        assert out.shape == () and out.item() == 2.0
+        out.backward()
+    assert x.grad.item() == 5.0  # one from each reduction
+    if axis is None or isinstance(axis, int):
+        assert x.softmax(axis=axis or -1).item() == 1.0
+        assert x.log_softmax(axis=axis or -1).item() == 0.0
+    assert x.squeeze(axis).shape == ()
+
+
+@given(data=st.data(), shape=shapes(min_dims=2))
+def test_reductions_take_axes_as_a_list(data, shape):
+    x = data.draw(arrays(shape))
+    axes = sorted(data.draw(st.sets(st.integers(0, len(shape) - 1), min_size=1)))
+    check_op(lambda t: t.sum(axis=axes), np.sum(x, axis=tuple(axes)), x)

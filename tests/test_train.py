@@ -398,3 +398,23 @@ def test_regression_accuracy_takes_its_precision_from_the_training_targets():
         outputs = model(X[:10]).data
     expected = np.mean(np.abs(outputs - (y[:10] + 0.001)) < precision)
     assert history["val_acc"] == [expected]
+
+
+def test_fit_takes_numpy_integers_for_counts():
+    X, y = _data()
+    model = _classifier()
+    optimizer = optim.SGD(model.parameters())
+    history = fit(
+        model, nn.SoftmaxCrossEntropy(), optimizer, X, y, epochs=np.int64(2),
+        batch_size=np.int64(64), print_every=np.int32(0),
+    )  # fmt: skip
+    assert history["epoch"] == [1, 2] and optimizer.iterations == 6
+
+
+def test_fit_warns_of_a_nan_loss_at_the_users_fit_line():
+    X, y = _data()
+    X[0, 0] = 1e38  # float32: the logits overflow
+    model = nn.Sequential(nn.Dense(2, 3, weight_scale=1e3))
+    with pytest.warns(RuntimeWarning, match="the loss is nan") as caught:
+        fit(model, nn.SoftmaxCrossEntropy(), optim.SGD(model.parameters()), X, y, print_every=0)
+    assert {w.filename for w in caught if "the loss" in str(w.message)} == {__file__}

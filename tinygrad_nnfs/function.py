@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 from typing import Any
 
@@ -15,6 +16,17 @@ __all__ = ["Function"]
 
 _new_tensor = Tensor.__new__  # bound once: apply runs once per op
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_stacklevel() -> int:
+    """warnings.warn's stacklevel, called where this is, for the innermost caller outside this
+    package: the library's warnings name the user's line, not one of its own."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        _PACKAGE_DIR
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _user_line() -> str:

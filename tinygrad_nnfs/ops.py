@@ -78,6 +78,13 @@ def _expand_reduced(grad: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
     return grad if keepdims or axis is None else np.expand_dims(grad, axis)
 
 
+def _zero_where(condition: Any, values: np.ndarray) -> np.ndarray:
+    """values with 0 where condition holds (a bool, or a bool array broadcasting to values)."""
+    if np.ndim(condition) == 0:  # a Python number's comparison: all or nothing
+        return np.zeros_like(values) if condition else values
+    return np.where(condition, _ZERO[values.dtype], values)
+
+
 def _has_integer_array(index: Any) -> bool:
     """True if an index holds an integer array, which may repeat positions."""
     parts = index if isinstance(index, tuple) else (index,)
@@ -164,9 +171,14 @@ class Pow(Function):
     def backward(self, grad: np.ndarray) -> Grads:
         x, y, out = self.saved
         needs_x, needs_y = self.needs_input_grad
-        grad_x = grad * y * x ** (y - 1) if needs_x else None
-        # NOTE: d/dy is out * log(x), defined for x > 0 only.
-        grad_y = grad * out * np.log(x) if needs_y else None
+        grad_x = grad_y = None
+        # NOTE: at x == 0 the formulas give 0 * inf; PyTorch's limits are taken instead:
+        # d(x ** 0)/dx = 0, and d(0 ** y)/dy = 0 for y >= 0 (out is 0 or 1 there).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if needs_x:
+                grad_x = _zero_where(y == 0, grad * y * x ** (y - 1))
+            if needs_y:  # d/dy is out * log(x), defined for x > 0 (and 0 ** y, y >= 0)
+                grad_y = _zero_where((x == 0) & (y >= 0), grad * out * np.log(x))
         return grad_x, grad_y
 
 
@@ -621,9 +633,21 @@ def _scaled(dinputs: np.ndarray, grad: np.ndarray) -> np.ndarray:
     return dinputs if grad == 1 else dinputs * grad
 
 
+def _clip(p: np.ndarray) -> np.ndarray:
+    """p clipped to the book's [1e-7, 1 - 1e-7], or below 1 where the dtype rounds 1 - 1e-7 to 1.
+
+    NOTE: float16 holds no number between 1 - 2 ** -11 and 1: there 1 - 1e-7 is 1 and
+    log(1 - p) would be -inf, so its bound is the float just below 1.
+    """
+    high = 1 - CLIP_EPSILON
+    if p.dtype.kind == "f" and p.dtype.type(high) == 1:
+        high = np.nextafter(p.dtype.type(1), p.dtype.type(0))
+    return np.clip(p, CLIP_EPSILON, high)
+
+
 def categorical_sample_losses(p: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(the book's -log(clip(p)) of the true class per sample, clip(p)); sparse or one-hot."""
-    clipped = np.clip(p, CLIP_EPSILON, 1 - CLIP_EPSILON)
+    clipped = _clip(p)
     if labels.ndim == 1:
         correct = clipped[np.arange(len(clipped)), labels]
     else:
@@ -633,7 +657,7 @@ def categorical_sample_losses(p: np.ndarray, labels: np.ndarray) -> tuple[np.nda
 
 def binary_sample_losses(p: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(the book's binary cross-entropy per sample, mean over outputs; clip(p))."""
-    clipped = np.clip(p, CLIP_EPSILON, 1 - CLIP_EPSILON)
+    clipped = _clip(p)
     sample_losses = -(y * np.log(clipped) + (1 - y) * np.log(1 - clipped))
     return np.mean(sample_losses, axis=-1), clipped
 

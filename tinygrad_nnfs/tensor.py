@@ -41,6 +41,7 @@ _grad_enabled = True
 _anomaly_enabled = False
 creation_order = itertools.count()  # numbers the recorded ops: a topological order for free
 _ndarray = np.ndarray
+_FLOAT16 = np.dtype(np.float16)
 
 
 def set_default_dtype(dtype: Any) -> None:
@@ -242,6 +243,11 @@ class Tensor:
         dtype: Any = None,
         name: str | None = None,
     ) -> None:
+        if not isinstance(requires_grad, bool | np.bool_):
+            raise TypeError(
+                f"Tensor: requires_grad must be True or False, got "
+                f"{type(requires_grad).__name__} {requires_grad!r}"
+            )
         self.data = _to_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
@@ -278,6 +284,11 @@ class Tensor:
             self._grad = None
             return
         array = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"grad: a gradient must hold real numbers, got dtype {array.dtype}; pass an "
+                f"array of shape {self.shape} in the tensor's dtype {self.dtype}"
+            )
         if array.shape != self.data.shape:
             raise ValueError(f"grad: shape {array.shape} does not match tensor shape {self.shape}")
         self._grad = array
@@ -455,6 +466,7 @@ class Tensor:
         tensors = [_as_tensor(t) for t in tensors]
         if not tensors:
             raise ValueError("concatenate: got no tensors; pass a non-empty list of tensors")
+        _check_ints((axis,), "concatenate", "axis")
         return ops.Concatenate.apply(*tensors, axis=axis)
 
     @staticmethod
@@ -608,12 +620,21 @@ class Tensor:
 
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Sum over `axis` (None: all)."""
-        return ops.Sum.apply(self, axis=_check_axis(axis, self.ndim, "sum"), keepdims=keepdims)
+        """Sum over `axis` (None: all); float16 is summed in float32, as PyTorch does."""
+        axis = _check_axis(axis, self.ndim, "sum")
+        if self.data.dtype == _FLOAT16:  # NOTE: a float16 running sum overflows past 65,504
+            return self.astype(np.float32).sum(axis, keepdims).astype(np.float16)
+        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Mean over `axis` (None: all), computed as numpy.mean does: sum / count."""
-        total = self.sum(axis=_check_axis(axis, self.ndim, "mean"), keepdims=keepdims)
+        """Mean over `axis` (None: all), computed as numpy.mean does: sum / count.
+
+        float16 is averaged in float32 and rounded once, as numpy.mean and PyTorch do.
+        """
+        axis = _check_axis(axis, self.ndim, "mean")
+        if self.data.dtype == _FLOAT16:
+            return self.astype(np.float32).mean(axis, keepdims).astype(np.float16)
+        total = self.sum(axis=axis, keepdims=keepdims)
         count = self.data.size // max(total.data.size, 1)
         if count == 0 and total.data.size:
             raise ValueError(
@@ -648,7 +669,12 @@ class Tensor:
     def log_softmax(self, axis: int = -1) -> Tensor:
         """Log of softmax along `axis`; output has self's shape. Stable for logits of 1e4."""
         _check_float(self, "log_softmax")
-        return self - self.logsumexp(axis=axis, keepdims=True)
+        axis = _check_axis(axis, self.ndim, "log_softmax")
+        # Shifted by the row max first (no gradient: log_softmax ignores a constant shift), so
+        # x - logsumexp(x) does not cancel: a row of -1e30, or logits near 1e4 in float32.
+        shift = self.data.max(axis=axis, keepdims=True)
+        shifted = self - np.where(np.isfinite(shift), shift, 0)
+        return shifted - shifted.logsumexp(axis=axis, keepdims=True)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Indices of the maxima (no gradient)."""
@@ -705,7 +731,7 @@ class Tensor:
 
     def squeeze(self, axis: Axis = None) -> Tensor:
         """Drop axes of length 1 (all of them, or those in `axis`)."""
-        _check_axis(axis, self.ndim, "squeeze")
+        axis = _check_axis(axis, self.ndim, "squeeze")
         try:
             return self.reshape(np.squeeze(self.data, axis=axis).shape)
         except ValueError as error:
@@ -795,27 +821,34 @@ def _operand(value: Any, op: str, scalars: bool = True) -> Any:
     )
 
 
-def _check_axis(axis: Axis, ndim: int, op: str) -> Axis:
-    """Validate an axis argument against ndim, keeping its form (None, int or tuple)."""
-    if axis is None or (type(axis) is int and -ndim <= axis < max(ndim, 1)):  # the common cases
+def _check_axis(axis: Any, ndim: int, op: str) -> Axis:
+    """A validated axis argument in NumPy's form: None, an int or a tuple (a list becomes one).
+
+    A 0-d tensor takes axis 0 or -1, as in PyTorch; it is reduced as NumPy reduces a 0-d
+    array, over axis None.
+    """
+    if axis is None or (type(axis) is int and -ndim <= axis < ndim):  # the common cases
         return axis
+    if isinstance(axis, list):
+        axis = tuple(axis)
     axes = (axis,) if isinstance(axis, numbers.Integral) else axis
     if not isinstance(axes, tuple):
         raise TypeError(
-            f"{op}: axis must be None, an int or a tuple of ints, got {type(axis).__name__} "
-            f"{axis!r}"
+            f"{op}: axis must be None, an int, or a tuple or list of ints, got "
+            f"{type(axis).__name__} {axis!r}"
         )
     _check_ints(axes, op, "every axis")
+    sides = max(ndim, 1)
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -sides <= a < sides:
             raise ValueError(
                 f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions "
-                f"(valid: {-ndim}..{ndim - 1})"
+                f"(valid: {-sides}..{sides - 1})"
             )
-    normalized = [a % ndim if ndim else 0 for a in axes]
+    normalized = [a % sides for a in axes]
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"{op}: axis {axis} repeats an axis")
-    return axis
+    return None if ndim == 0 else axis
 
 
 def _check_ints(values: tuple[Any, ...], op: str, what: str) -> tuple[Any, ...]:

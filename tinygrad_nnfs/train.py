@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import numbers
 import signal
 import sys
 import threading
@@ -159,10 +160,13 @@ def _samples(where: str, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
+def _is_int(value: Any) -> bool:
+    """An int, a NumPy int included; a bool is not."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
+
+
 def _check_batch_size(where: str, batch_size: Any) -> None:
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
+    if batch_size is not None and (not _is_int(batch_size) or batch_size < 1):
         raise ValueError(f"{where}: batch_size must be a positive int or None, got {batch_size!r}")
 
 
@@ -292,10 +296,10 @@ def fit(
                 f"fit: {name} must be callable, got {type(function).__name__} {function!r}"
             )
     X, y = _samples("fit", X, y)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+    if not _is_int(epochs) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive int, got {epochs!r}")
     _check_batch_size("fit", batch_size)
-    if isinstance(print_every, bool) or not isinstance(print_every, int) or print_every < 0:
+    if not _is_int(print_every) or print_every < 0:
         raise ValueError(
             f"fit: print_every must be an int >= 0 (0 logs nothing), got {print_every!r}"
         )

@@ -377,3 +377,26 @@ def test_sample_losses_are_the_books_per_sample_losses_their_mean_the_value(loss
     assert_array_equal(np.mean(samples), loss()(predictions, targets).data)
     if loss is CategoricalCrossentropy:
         assert_array_equal(samples, -np.log(np.clip(predictions, 1e-7, 1 - 1e-7)[[0, 1], [0, 1]]))
+
+
+@pytest.mark.parametrize(
+    ("predictions", "targets", "message"),
+    [
+        ([[2.5], [-1.0]], [[1], [0]], r"predictions must lie in \[0, 1\], got values from -1\.0"
+         r" to 2\.5; put a Sigmoid before the loss"),
+        ([[0.5], [0.5]], [[2], [0]], r"targets must lie in \[0, 1\].*labels 0 and 1"),
+    ],
+)  # fmt: skip
+def test_binary_crossentropy_rejects_values_outside_zero_one(predictions, targets, message):
+    with pytest.raises(ValueError, match=rf"BinaryCrossentropy: {message}"):
+        BinaryCrossentropy()(np.array(predictions), np.array(targets))
+
+
+@pytest.mark.parametrize("loss", [BinaryCrossentropy, CategoricalCrossentropy])
+def test_clipped_losses_stay_finite_in_float16(loss):
+    probs = Tensor(np.array([[1.0, 0.0], [0.0, 1.0]], np.float16), requires_grad=True)
+    targets = np.array([[1, 0], [0, 1]]) if loss is BinaryCrossentropy else np.array([0, 1])
+    value = loss()(probs, targets)
+    value.backward()
+    assert value.dtype == np.float16 and np.isfinite(value.item()) and value.item() < 1e-3
+    assert np.isfinite(probs.grad.data).all()

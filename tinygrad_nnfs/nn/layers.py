@@ -13,6 +13,7 @@ from tinygrad_nnfs.nn.module import Module
 from tinygrad_nnfs.tensor import (
     Tensor,
     _as_tensor,
+    _check_dtype,
     _resolve_rng,
     _standard_normal,
     get_default_dtype,
@@ -83,7 +84,7 @@ class Dense(Module):
         )
         for name, value in zip(_REGULARIZERS, strengths, strict=True):
             setattr(self, name, _check_strength(layer, name, value))
-        dtype = np.dtype(get_default_dtype() if dtype is None else dtype)
+        dtype = get_default_dtype() if dtype is None else _check_dtype(dtype, layer)
         if dtype.kind != "f":
             raise TypeError(f"{layer}: dtype must be a float dtype, got {dtype}")
         weight_scale = _check_strength(layer, "weight_scale", weight_scale)

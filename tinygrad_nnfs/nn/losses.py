@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nnfs import ops, tensor
+from tinygrad_nnfs.function import _user_stacklevel
 from tinygrad_nnfs.nn.module import Module
 from tinygrad_nnfs.tensor import Tensor, _as_tensor
 
@@ -117,7 +118,7 @@ def _finish(loss: Module, value: Tensor, name: str) -> Tensor:
             f"{type(loss).__name__}: the loss is {value.item()}; run the forward pass under "
             f"tinygrad_nnfs.detect_anomaly() to find the op that first produced NaN/inf",
             RuntimeWarning,
-            stacklevel=4,  # the user's `loss(...)` line: _finish <- forward <- __call__
+            stacklevel=_user_stacklevel(),  # the user's `loss(...)` or `fit(...)` line
         )
     return value
 
@@ -209,6 +210,20 @@ class BinaryCrossentropy(_RegressionLoss):
     """
 
     _op, _value_name = ops.BinaryCrossEntropy, "binary_xent"
+
+    def _inputs(self, predictions: Any, targets: Any) -> tuple[Tensor, np.ndarray]:
+        predictions, targets = super()._inputs(predictions, targets)
+        for name, values, fix in (
+            ("predictions", predictions.data, "put a Sigmoid before the loss (logits are not "
+             "probabilities)"),
+            ("targets", targets, "use labels 0 and 1 (or probabilities)"),
+        ):  # fmt: skip
+            if values.size and (np.min(values) < 0 or np.max(values) > 1):
+                raise ValueError(
+                    f"BinaryCrossentropy: {name} must lie in [0, 1], got values from "
+                    f"{np.min(values)} to {np.max(values)}; {fix}"
+                )
+        return predictions, targets
 
     @staticmethod
     def _per_sample(predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
