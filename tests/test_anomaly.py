@@ -87,11 +87,14 @@ def test_detect_anomaly_has_no_effect_outside_and_is_restored_after_an_error():
     assert inverse.item() == np.inf
 
 
-def test_log_of_zero_is_minus_inf_without_a_warning_outside_losses():
+def test_log_of_zero_is_minus_inf_with_an_infinite_slope_and_no_warning():
+    x = Tensor([0.0, 1.0], requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = Tensor([0.0, 1.0]).log()
+        out = x.log()
+        out.sum().backward()
     assert out.data.tolist() == [-np.inf, 0.0]
+    assert x.grad.data.tolist() == [np.inf, 1.0]
 
 
 # ---- fit(detect_anomaly=True) -------------------------------------------------------------------
