@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import signal
+import subprocess
+import sys
+import uuid
+import warnings
 from collections import OrderedDict
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
+import tinygrad_nnfs.nn.module as module_py
 from tinygrad_nnfs import Tensor
 from tinygrad_nnfs.nn import Dense, Dropout, Module, ReLU, Sequential
+
+if os.name == "posix":
+    import fcntl
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="flock and SIGKILL are POSIX")
 
 
 class Net(Module):
@@ -217,6 +230,28 @@ def test_load_state_dict_rejects_read_only_parameters_before_writing():
     assert_unchanged(model, before)
 
 
+def test_load_state_dict_casts_every_array_before_writing_any():
+    # A float64 checkpoint loaded into a float16 model: 1e6 is beyond float16's 65504.
+    model = Net(seed=0, dtype=np.float16)
+    state = Net(seed=10, dtype=np.float64).state_dict()
+    state["dense2.biases"][0, 1] = 1e6  # the last parameter: the other three would load first
+    before = snapshot(model)
+    message = (
+        r"load_state_dict: key 'dense2.biases' holds values beyond the range of float16 "
+        r"\(largest 65504\), which load as inf"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeWarning, match=message):
+            model.load_state_dict(state)
+    assert_unchanged(model, before)
+
+    with pytest.warns(RuntimeWarning, match=message):
+        model.load_state_dict(state)
+    assert model.dense2.biases.data[0, 1] == np.inf
+    assert_array_equal(model.dense1.weights.data, state["dense1.weights"].astype(np.float16))
+
+
 def test_load_state_dict_needs_a_mapping():
     with pytest.raises(TypeError, match=r"expected a mapping name -> array.*got list"):
         Net().load_state_dict([np.zeros(3)])
@@ -331,3 +366,140 @@ def test_interrupted_save_keeps_the_previous_file_and_no_temporary(
     model = Net(seed=0)
     model.load(path)
     assert_array_equal(model.dense1.weights.data, Net(seed=3).dense1.weights.data)
+
+
+def temporary_of(directory, filename="model.npz"):
+    """A file named as save() names its temporary files, holding half an archive."""
+    path = directory / f".{filename}.{uuid.uuid4().hex}.tmp"
+    path.write_bytes(b"PK\x03\x04 half an archive")
+    return path
+
+
+@posix_only
+def test_save_removes_the_temporary_files_no_save_holds(tmp_path):
+    path = tmp_path / "model.npz"
+    dead, live = temporary_of(tmp_path), temporary_of(tmp_path)
+    others = [temporary_of(tmp_path, "model.npz.old"), tmp_path / ".model.npz.notes.tmp"]
+    others[1].write_bytes(b"the user's own file")
+    with open(live, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a save in another process holds its own
+        Net(seed=3).save(path)
+        assert not dead.exists()
+        assert live.exists()
+    Net(seed=3).save(path)  # the holder is gone: its file is an orphan now
+    assert sorted(os.listdir(tmp_path)) == sorted(["model.npz", *(other.name for other in others)])
+
+
+# The child blocks inside the write, after the archive is written, until it is killed.
+SAVE_AND_BLOCK = """
+import sys
+import numpy as np
+from tinygrad_nnfs.nn import Dense
+
+savez = np.savez
+
+def savez_and_block(file, **arrays):
+    savez(file, **arrays)
+    file.flush()
+    print("writing", flush=True)
+    sys.stdin.read()
+
+np.savez = savez_and_block
+Dense(1000, 1000, rng=0).save(sys.argv[1])
+"""
+
+
+@posix_only
+def test_a_save_after_kill_9_removes_what_the_killed_save_left(tmp_path):
+    path = tmp_path / "model.npz"
+    child = subprocess.Popen(
+        [sys.executable, "-c", SAVE_AND_BLOCK, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline() == "writing\n"
+        (orphan,) = os.listdir(tmp_path)
+        Net(seed=3).save(path)  # a concurrent save keeps the live child's temporary file
+        assert sorted(os.listdir(tmp_path)) == sorted([orphan, "model.npz"])
+        os.kill(child.pid, signal.SIGKILL)
+        assert child.wait() == -signal.SIGKILL
+    finally:
+        child.kill()
+        child.communicate()
+    assert (tmp_path / orphan).stat().st_size > 4_000_000  # what kill -9 leaves behind
+    Net(seed=4).save(path)
+    assert sorted(os.listdir(tmp_path)) == ["model.npz"]
+    model = Net(seed=0)
+    model.load(path)
+    assert_array_equal(model.dense1.weights.data, Net(seed=4).dense1.weights.data)
+
+
+@posix_only
+def test_save_makes_a_new_temporary_file_when_a_cleanup_took_its_own(tmp_path, monkeypatch):
+    flock, taken = fcntl.flock, []
+
+    def flock_after_another_saves_cleanup(file, operation):
+        if not taken:  # between the file's creation and its lock
+            taken.append(file.name)
+            os.remove(file.name)
+        flock(file, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock_after_another_saves_cleanup)
+    path = Net(seed=3).save(tmp_path / "model.npz")
+    assert len(taken) == 1
+    assert sorted(os.listdir(tmp_path)) == ["model.npz"]
+    model = Net(seed=0)
+    model.load(path)
+    assert_array_equal(model.dense1.weights.data, Net(seed=3).dense1.weights.data)
+
+
+@posix_only
+def test_save_works_on_a_file_system_without_locks_and_removes_nothing(tmp_path, monkeypatch):
+    def no_locks(file, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    stale = temporary_of(tmp_path)  # whether a save holds it cannot be told: it stays
+    Net(seed=3).save(tmp_path / "model.npz")
+    assert sorted(os.listdir(tmp_path)) == [stale.name, "model.npz"]
+
+
+def permission_message(path, directory):
+    return (
+        rf"save: cannot write {re.escape(repr(str(path)))}: the directory "
+        rf"{re.escape(repr(str(directory)))} is not writable .* make it writable "
+        rf"\(chmod u\+w .*\) or save to another directory"
+    )
+
+
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0, reason="needs POSIX modes, which root ignores"
+)
+def test_save_into_a_read_only_directory_names_the_path_and_the_directory(tmp_path):
+    directory = tmp_path / "read-only"
+    directory.mkdir()
+    stale = temporary_of(directory)  # cannot be removed either: no error of its own
+    directory.chmod(0o500)
+    try:
+        with pytest.raises(
+            PermissionError, match=permission_message(directory / "m.npz", directory)
+        ):
+            Net().save(directory / "m.npz")
+        assert os.listdir(directory) == [stale.name]
+    finally:
+        directory.chmod(0o700)
+
+
+def test_a_refused_temporary_file_is_a_permission_error_naming_the_path(tmp_path, monkeypatch):
+    # Also as root (CI), whom chmod does not stop: the file system refuses the temporary file.
+    def refuse_new_files(file, mode="r", *args, **kwargs):
+        if "x" in mode:
+            raise PermissionError(errno.EACCES, "Permission denied", file)
+        return open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(module_py, "open", refuse_new_files, raising=False)
+    with pytest.raises(PermissionError, match=permission_message(tmp_path / "m.npz", tmp_path)):
+        Net().save(tmp_path / "m.npz")
+    assert os.listdir(tmp_path) == []

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import copy
 import io
+import pickle
+import warnings
+from collections import Counter
+from collections.abc import Mapping
 
 import numpy as np
 import pytest
@@ -345,8 +349,118 @@ def test_optimizer_load_state_dict_rejects_other_param_counts_and_non_dicts():
         match=r"Adagrad.load_state_dict: unexpected keys \['beta_1', 'beta_2', 'momentums.0'",
     ):
         optimizer.load_state_dict(Adam(make_params()).state_dict() | {"epsilon": 1e-7})
-    with pytest.raises(TypeError, match=r"Adagrad.load_state_dict: expected a dict, got list"):
+    with pytest.raises(
+        TypeError,
+        match=r"Adagrad.load_state_dict: expected a mapping such as state_dict\(\) or "
+        r"np.load\(path\), got list",
+    ):
         optimizer.load_state_dict([])
+
+
+class CountingMapping(Mapping):
+    """A read-only mapping that counts how often each key is read, as an NpzFile would cost."""
+
+    def __init__(self, items):
+        self._items = items
+        self.reads = Counter()
+
+    def __getitem__(self, key):
+        self.reads[key] += 1
+        return self._items[key]
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self):
+        return len(self._items)
+
+
+def test_optimizer_load_state_dict_takes_np_load_of_its_savez_reading_each_key_once(tmp_path):
+    params = make_params()
+    optimizer = Adam(params, learning_rate=0.05, decay=1e-2)
+    gradients = make_gradients(10)
+    run(optimizer, gradients[:5])
+    checkpoint = [Tensor(p.data.copy(), requires_grad=True) for p in params]
+    path = tmp_path / "adam.npz"
+    np.savez(path, **optimizer.state_dict())
+    resumed = Adam(checkpoint)
+    with np.load(path) as archive:
+        resumed.load_state_dict(archive)  # scalars come back as 0-d arrays
+    assert resumed.iterations == 5 and type(resumed.iterations) is int
+    assert resumed.decay == 1e-2 and resumed.learning_rate == 0.05
+    run(optimizer, gradients[5:])
+    run(resumed, gradients[5:])
+    for param, resumed_param in zip(params, checkpoint, strict=True):
+        assert_array_equal(resumed_param.data, param.data)
+
+    counting = CountingMapping(optimizer.state_dict())
+    resumed.load_state_dict(counting)
+    assert set(counting.reads.values()) == {1}
+    assert counting.reads.keys() == optimizer.state_dict().keys()
+
+
+def test_optimizer_load_state_dict_casts_everything_before_changing_anything():
+    # A float64 checkpoint loaded into float16 parameters: 1e6 is beyond float16's 65504.
+    optimizer = Adam(make_params(np.float16), learning_rate=0.1)
+    run(optimizer, make_gradients(3, np.float16))
+    donor = Adam(make_params(), learning_rate=0.2)
+    run(donor, make_gradients(5))
+    state = donor.state_dict()
+    state["cache.3"] = np.array(1e6)  # the last array: every other one would load first
+    before = optimizer.state_dict()
+    message = (
+        r"Adam.load_state_dict: cache.3 holds values beyond the range of float16 \(largest 65504\)"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeWarning, match=message):
+            optimizer.load_state_dict(state)
+    after = optimizer.state_dict()
+    assert after.keys() == before.keys()
+    for name, value_before in before.items():
+        assert_array_equal(after[name], value_before, strict=True)
+
+    with pytest.warns(RuntimeWarning, match=message):
+        optimizer.load_state_dict(state)
+    loaded = optimizer.state_dict()
+    assert optimizer.iterations == 5 and loaded["cache.3"] == np.inf
+    assert_array_equal(loaded["momentums.0"], state["momentums.0"].astype(np.float16), strict=True)
+
+
+def deepcopy_with_its_params(params, optimizer):
+    copied_params, twin = copy.deepcopy((params, optimizer))
+    assert all(a is b for a, b in zip(copied_params, twin.params, strict=True))
+    return twin
+
+
+COPIES = {
+    "deepcopy-with-params": deepcopy_with_its_params,
+    "deepcopy-alone": lambda params, optimizer: copy.deepcopy(optimizer),
+    "pickle": lambda params, optimizer: pickle.loads(pickle.dumps(optimizer)),
+}
+
+
+@pytest.mark.parametrize("make_copy", COPIES.values(), ids=COPIES)
+@pytest.mark.parametrize(("cls", "options"), RESUMABLE)
+def test_optimizer_copy_steps_and_saves_bit_for_bit_like_the_original(cls, options, make_copy):
+    params = make_params(np.float32)
+    gradients = make_gradients(20, np.float32)
+    for step in gradients:
+        if step[1] is not None:  # float64: parameter 1 gets its own wider state
+            step[1] = step[1].astype(np.float64) / 3
+    optimizer = cls(params, **options)
+    run(optimizer, gradients[:10])
+    twin = make_copy(params, optimizer)
+    assert not any(a is b for a, b in zip(twin.params, params, strict=True))
+    run(optimizer, gradients[10:])
+    run(twin, gradients[10:])
+    for param, twin_param in zip(params, twin.params, strict=True):
+        assert_array_equal(twin_param.data, param.data, strict=True)
+    # The copy's checkpoint reads the arrays its steps updated, not stale copies of them.
+    final, twin_final = optimizer.state_dict(), twin.state_dict()
+    assert twin_final.keys() == final.keys()
+    for key, value in final.items():
+        assert_array_equal(twin_final[key], value, strict=True)
 
 
 # ---- construction errors -----------------------------------------------------------------------

@@ -5,16 +5,21 @@ from __future__ import annotations
 import contextlib
 import numbers
 import os
+import re
 import uuid
+import warnings
 import zipfile
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from tinygrad_nnfs.tensor import Tensor
+
+if os.name == "posix":
+    import fcntl  # advisory locks tell a live save's temporary file from a killed save's
 
 __all__ = ["Module", "Sequential"]
 
@@ -130,7 +135,7 @@ class Module:
                 f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}; "
                 f"the state must come from a {type(self).__name__} of the same architecture"
             )
-        updates = []
+        checked = []
         for name, param in params.items():
             value = state_dict[name]
             array = value.data if isinstance(value, Tensor) else np.asarray(value)
@@ -154,7 +159,13 @@ class Module:
                     f"load_state_dict: the array of parameter {name!r} is read-only; "
                     f"assign it a writable copy (param.data = param.data.copy())"
                 )
-            updates.append((param, array))
+            checked.append((name, param, array))
+        # Cast before writing any: a cast that warns (an error under
+        # warnings.simplefilter("error")) must leave no parameter half-loaded.
+        updates = []
+        for name, param, array in checked:
+            what = f"load_state_dict: key {name!r}"
+            updates.append((param, cast_for_load(what, array, param.dtype)))
         for param, array in updates:
             param.data[...] = array
 
@@ -163,7 +174,8 @@ class Module:
 
         Like numpy.savez, ".npz" is appended when the path lacks it. The archive is
         written to a temporary file in the same directory and moved into place, so an
-        interrupted save never leaves a half-written file under `path`.
+        interrupted save never leaves a half-written file under `path` (and on POSIX the
+        next save removes the temporary file a killed one left).
         """
         path = _npz_path(path, "save")
         write_npz(path, self.state_dict(), "save")
@@ -255,8 +267,14 @@ def _walk_parameters(module: Module, prefix: str, seen: set[int]) -> Iterator[tu
 def write_npz(path: str, arrays: Mapping[str, Any], where: str) -> None:
     """Write `arrays` to an .npz file at exactly `path`, atomically (no pickle).
 
-    The archive goes to a temporary file in the same directory, moved into place once
-    complete, so an interrupted write never leaves a half-written file under `path`.
+    The archive goes to a temporary file `.<name>.<uuid>.tmp` in the same directory, moved
+    into place once complete, so an interrupted write never leaves a half-written file
+    under `path`. A save killed outright (kill -9, out of memory) leaves its temporary
+    file behind, so on POSIX each save holds an advisory lock (flock) on its own until it
+    is moved into place, and first removes every temporary file of `path` that no process
+    holds: a dead save's, at once, whatever its age, while a concurrent save of the same
+    path (another process, or a thread) keeps its own. Windows has no flock; there nothing
+    is removed.
     """
     directory, filename = os.path.split(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -264,17 +282,81 @@ def write_npz(path: str, arrays: Mapping[str, Any], where: str) -> None:
             f"{where}: no such directory {directory!r} for {path!r}; create it first "
             f"(os.makedirs({directory!r}))"
         )
-    temporary = os.path.join(directory, f".{filename}.{uuid.uuid4().hex}.tmp")
+    _remove_orphans(directory, filename)
+    temporary, file = _create_temporary(path, directory, filename, where)
     try:
-        with open(temporary, "xb") as file:
+        with file:
             np.savez(file, **arrays)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, path)
+            if os.name == "posix":  # moved while still locked: no cleanup takes it for an orphan
+                os.replace(temporary, path)
+        if os.name != "posix":  # Windows cannot move an open file
+            os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
         raise
+
+
+def _remove_orphans(directory: str, filename: str) -> None:
+    """Remove the temporary files of `filename` that no save holds locked (POSIX only)."""
+    if os.name != "posix":
+        return
+    try:
+        names = os.listdir(directory)
+    except OSError:  # a directory we may write but not list: nothing to clean up
+        return
+    # Exactly the names _create_temporary gives: not those of a file named "model.npz.old".
+    pattern = re.compile(rf"\.{re.escape(filename)}\.[0-9a-f]{{32}}\.tmp")
+    for name in names:
+        if pattern.fullmatch(name):
+            candidate = os.path.join(directory, name)
+            # OSError: a live save holds the lock, the file is gone, or it is not ours to remove.
+            with contextlib.suppress(OSError), open(candidate, "rb") as orphan:
+                fcntl.flock(orphan, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.remove(candidate)
+
+
+def _create_temporary(path: str, directory: str, filename: str, where: str) -> tuple[str, BinaryIO]:
+    """The name of a new temporary file for `path`, and the file: open to write, locked (POSIX)."""
+    while True:
+        temporary = os.path.join(directory, f".{filename}.{uuid.uuid4().hex}.tmp")
+        try:
+            file = open(temporary, "xb")  # noqa: SIM115 - write_npz closes it
+        except PermissionError:
+            raise PermissionError(
+                f"{where}: cannot write {path!r}: the directory {directory!r} is not "
+                f"writable (the file is written there under a temporary name, then renamed); "
+                f"make it writable (chmod u+w {directory!r}) or save to another directory"
+            ) from None
+        if os.name != "posix":
+            return temporary, file
+        # A file system without locks (some network mounts) refuses flock; no cleanup can
+        # lock it either, so none takes this file for an orphan.
+        with contextlib.suppress(OSError):
+            fcntl.flock(file, fcntl.LOCK_EX)
+        # Another save's cleanup may have removed it between its creation and our lock.
+        if os.path.exists(temporary):
+            return temporary, file
+        file.close()
+
+
+def cast_for_load(what: str, array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """`array` in `dtype`; warns, naming `what`, when finite values overflow to inf."""
+    if array.dtype == dtype:
+        return array
+    with np.errstate(over="ignore"):  # NumPy's own warning would not name the key
+        out = array.astype(dtype)
+    if np.any(np.isinf(out) & np.isfinite(array)):
+        warnings.warn(
+            f"{what} holds values beyond the range of {dtype} (largest "
+            f"{float(np.finfo(dtype).max):g}), which load as inf; load it into {array.dtype} "
+            f"parameters, or rescale it",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return out
 
 
 def read_npz(path: str, where: str, fix: str) -> dict[str, np.ndarray]:

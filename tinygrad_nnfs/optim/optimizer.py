@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import numbers
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
+from tinygrad_nnfs.nn.module import cast_for_load
 from tinygrad_nnfs.tensor import Tensor
 
 __all__ = ["Optimizer"]
@@ -51,6 +52,13 @@ class Optimizer(ABC):
         """Optimise `params` (checked), with zeroed state: how Model.finalize() hands them over."""
         self.params = params
         self._groups = _group_by_dtype(params)
+        located = {
+            id(param): (group, position)
+            for group in self._groups
+            for position, param in enumerate(group.params)
+        }
+        # By index, not by id(): a deepcopy or pickle of the optimizer gives new ids.
+        self._located = [located[id(param)] for param in params]
         hyperparameters = {name: getattr(self, name) for name in self._hyperparameter_names}
         self._allocate_state(self._state_names(hyperparameters))
 
@@ -92,11 +100,16 @@ class Optimizer(ABC):
                 state[f"{name}.{index}"] = array.copy()
         return state
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a `state_dict()`, validating all of it before changing anything."""
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore a `state_dict()` or its `np.load`; all is validated before anything changes."""
         where = f"{type(self).__name__}.load_state_dict"
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"{where}: expected a dict, got {type(state_dict).__name__}")
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{where}: expected a mapping such as state_dict() or np.load(path), "
+                f"got {type(state_dict).__name__}"
+            )
+        # Each key read once: an NpzFile reads (and decompresses) an array on every lookup.
+        state_dict = dict(state_dict)
         scalars = (*self._hyperparameter_names, "iterations", "current_learning_rate")
         _check_keys(self, where, state_dict, set(scalars), extra_allowed=True)
         hyperparameters = self._checked_hyperparameters(
@@ -121,35 +134,32 @@ class Optimizer(ABC):
             where, "current_learning_rate", state_dict["current_learning_rate"]
         )
         _check_number(where, "current_learning_rate", current_learning_rate, fraction=False)
-        state = {
-            name: [
-                _state_array(where, f"{name}.{index}", state_dict[f"{name}.{index}"], param)
-                for index, param in enumerate(self.params)
-            ]
-            for name in names
-        }
+        slots = [(name, index, param) for name in names for index, param in enumerate(self.params)]
+        for name, index, param in slots:
+            _check_state_array(where, f"{name}.{index}", state_dict[f"{name}.{index}"], param)
+        # Cast only once all is checked, before changing anything: a cast that warns (an
+        # error under warnings.simplefilter("error")) must leave nothing half-loaded.
+        state = []
+        for name, index, param in slots:
+            key = f"{name}.{index}"
+            array = cast_for_load(f"{where}: {key}", state_dict[key], param.dtype)
+            state.append((name, index, array))
         for name, value in hyperparameters.items():
             setattr(self, name, value)
         self.iterations = int(iterations)
         self.current_learning_rate = float(current_learning_rate)
         self._allocate_state(names)
-        for name, arrays in state.items():
-            for index, array in enumerate(arrays):
-                self._param_state(index)[name][...] = array
+        for name, index, array in state:
+            self._param_state(index)[name][...] = array
 
     def _allocate_state(self, names: tuple[str, ...]) -> None:
         """Zeroed state arrays, flat per dtype group."""
         for group in self._groups:
             group.allocate(names)
-        self._located = {
-            id(param): (group, index)
-            for group in self._groups
-            for index, param in enumerate(group.params)
-        }
 
     def _param_state(self, index: int) -> dict[str, np.ndarray]:
         """Parameter `index`'s state arrays, by name."""
-        group, position = self._located[id(self.params[index])]
+        group, position = self._located[index]
         return group.param_state(position)
 
     # ---- for subclasses ----------------------------------------------------------------------
@@ -316,8 +326,8 @@ def _scalar(where: str, key: str, value: Any) -> Any:
     return value
 
 
-def _state_array(where: str, key: str, value: Any, param: Tensor) -> np.ndarray:
-    """A copy of a saved state array in `param`'s dtype, after checking shape and dtype kind."""
+def _check_state_array(where: str, key: str, value: Any, param: Tensor) -> None:
+    """Raise unless a saved state array is a float ndarray of `param`'s shape."""
     if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
         kind = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
         raise TypeError(f"{where}: {key} must be a float ndarray, got {kind}")
@@ -325,4 +335,3 @@ def _state_array(where: str, key: str, value: Any, param: Tensor) -> np.ndarray:
         raise ValueError(
             f"{where}: {key} has shape {value.shape} but its parameter has shape {param.shape}"
         )
-    return value.astype(param.dtype, copy=True)
