@@ -53,7 +53,10 @@ def main() -> None:
             subprocess.run(script, env=env, check=True)
         return
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-    run_table(args.threads, args.repeats)
+    from tinygrad_nnfs._tuning import tuned
+
+    with tuned():  # the process settings fit makes for its runs, for every contender alike
+        run_table(args.threads, args.repeats)
 
 
 def run_table(threads: str, repeats: int) -> None:

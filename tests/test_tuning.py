@@ -1,11 +1,27 @@
-"""The import-time process settings: applied where they can be, and easy to turn off."""
+"""The process settings of training runs: made by fit only, never at import, easy to turn off."""
 
 import gc
 import platform
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
-from tinygrad_nnfs._tuning import GC_THRESHOLDS, tune_gc, tune_malloc
+from tinygrad_nnfs import nn, optim
+from tinygrad_nnfs._tuning import GC_DEFAULTS, GC_THRESHOLDS, tune_gc, tune_malloc, tuned
+from tinygrad_nnfs.train import fit
+
+
+def test_importing_the_package_changes_no_process_setting():
+    probe = (
+        "import gc, warnings, numpy as np; before = (gc.get_threshold(), np.geterr(), "
+        "np.get_printoptions(), list(warnings.filters)); import tinygrad_nnfs; "
+        "after = (gc.get_threshold(), np.geterr(), np.get_printoptions(), "
+        "list(warnings.filters)); print(before == after)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.strip() == "True", result.stderr
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt only")
@@ -13,27 +29,40 @@ def test_tune_malloc_applies_on_glibc():
     assert tune_malloc() is True
 
 
-def test_importing_the_package_made_full_collections_rarer():
-    assert gc.get_threshold() == GC_THRESHOLDS
-
-
-def test_tune_gc_leaves_thresholds_the_user_set():
+@pytest.fixture
+def default_gc_thresholds():
     previous = gc.get_threshold()
+    gc.set_threshold(*GC_DEFAULTS)
+    yield
+    gc.set_threshold(*previous)
+
+
+def test_fit_makes_full_collections_rarer_while_it_runs_only(default_gc_thresholds):
+    seen = []
+
+    class Probe(nn.Module):
+        def forward(self, inputs):
+            seen.append(gc.get_threshold())
+            return inputs
+
+    model = nn.Sequential(nn.Dense(1, 1), Probe())
+    X = np.ones((4, 1), np.float32)
+    fit(model, nn.MeanSquaredError(), optim.SGD(model.parameters()), X, X, print_every=0)
+    assert seen == [GC_THRESHOLDS]
+    assert gc.get_threshold() == GC_DEFAULTS
+
+
+def test_tuning_leaves_thresholds_the_user_set(default_gc_thresholds):
     gc.set_threshold(1000, 20, 20)
-    try:
-        assert tune_gc() is False
+    assert tune_gc() is False
+    with tuned():
         assert gc.get_threshold() == (1000, 20, 20)
-    finally:
-        gc.set_threshold(*previous)
+    assert gc.get_threshold() == (1000, 20, 20)
 
 
-def test_tuning_can_be_turned_off(monkeypatch):
+def test_tuning_can_be_turned_off(monkeypatch, default_gc_thresholds):
     monkeypatch.setenv("TINYGRAD_NNFS_TUNING", "0")
-    previous = gc.get_threshold()
-    gc.set_threshold(700, 10, 10)
-    try:
-        assert tune_malloc() is False
-        assert tune_gc() is False
-        assert gc.get_threshold() == (700, 10, 10)
-    finally:
-        gc.set_threshold(*previous)
+    assert tune_malloc() is False
+    assert tune_gc() is False
+    with tuned():
+        assert gc.get_threshold() == GC_DEFAULTS

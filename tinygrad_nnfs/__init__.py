@@ -14,14 +14,10 @@ from tinygrad_nnfs.tensor import (
 
 # isort: split
 from tinygrad_nnfs import datasets, nn, optim
-from tinygrad_nnfs._tuning import tune_gc, tune_malloc
 from tinygrad_nnfs.function import Function
 from tinygrad_nnfs.gradcheck import GradcheckError, gradcheck
 from tinygrad_nnfs.graph import draw_graph
 from tinygrad_nnfs.model import Model
-
-tune_malloc()
-tune_gc()
 
 __all__ = [
     "Function",

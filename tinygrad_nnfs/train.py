@@ -14,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from tinygrad_nnfs import nn, ops
+from tinygrad_nnfs._tuning import tuned
 from tinygrad_nnfs.datasets import train_val_split
 from tinygrad_nnfs.optim import Optimizer
 from tinygrad_nnfs.tensor import Tensor, no_grad
@@ -330,7 +331,7 @@ def fit(
     model.train()
     anomaly_mode = _detect_anomaly() if detect_anomaly else contextlib.nullcontext()
     try:
-        with anomaly_mode, _stop_after_step() as stop_requested:
+        with tuned(), anomaly_mode, _stop_after_step() as stop_requested:
             for epoch in range(epochs):
                 if steps:
                     say(f"epoch: {epoch + 1}")
