@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nnfs import tensor
-from tinygrad_nnfs.tensor import Tensor, _ndarray
+from tinygrad_nnfs.tensor import Tensor, _ndarray, modes
 
 __all__ = ["Function"]
 
@@ -118,7 +118,7 @@ class Function:
             ) from None
         if type(out) is not _ndarray:
             out = np.asarray(out)
-        if tensor._anomaly_enabled:
+        if modes.anomaly_enabled:
             ctx.created_at = _user_line()
             ctx.input_shapes = [np.shape(a) for a in arrays]
             ctx.check_finite((out,), "forward", arrays)
@@ -126,7 +126,7 @@ class Function:
         result.data = out
         result.name = result._grad = None
         result._consumers = 0
-        if True in needs and tensor._grad_enabled:
+        if True in needs and modes.grad_enabled:
             result.requires_grad = True
             result._ctx = ctx
             result._seq = next(tensor.creation_order)

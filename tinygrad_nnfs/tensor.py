@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import numbers
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from heapq import heappop, heappush
 from typing import Any, TypeVar
@@ -16,8 +17,10 @@ from tinygrad_nnfs.graph import GraphDiagram, draw_graph
 __all__ = [
     "Tensor",
     "detect_anomaly",
+    "enable_grad",
     "get_default_dtype",
     "get_matmul_precision",
+    "is_grad_enabled",
     "manual_seed",
     "nnfs_init",
     "no_grad",
@@ -37,8 +40,6 @@ _matmul_in_float64 = False
 # Set by nnfs_init(): the nnfs package's dtypes (randn draws of the default dtype, uint8
 # labels, float64 sine data, float64 dropout masks) instead of this library's own.
 _nnfs_dtypes = False
-_grad_enabled = True
-_anomaly_enabled = False
 creation_order = itertools.count()  # numbers the recorded ops: a topological order for free
 _ndarray = np.ndarray
 _FLOAT16 = np.dtype(np.float16)
@@ -134,20 +135,30 @@ def _resolve_rng(rng: Any) -> np.random.RandomState | np.random.Generator:
     raise TypeError(f"rng: expected None, an int, a RandomState or a Generator, got {rng!r}")
 
 
+class _ThreadModes(threading.local):
+    """The running thread's modes; a new thread starts recording, without anomaly checks."""
+
+    grad_enabled = True
+    anomaly_enabled = False
+
+
+modes = _ThreadModes()
+
+
 class _Mode:
-    """A context manager and decorator that sets one of this module's flags while active."""
+    """A context manager and decorator that sets one of the thread's modes while active."""
 
     __slots__ = ("_previous",)
     _flag: str
     _value: bool
 
     def __enter__(self) -> _Mode:
-        self._previous = globals()[self._flag]
-        globals()[self._flag] = self._value
+        self._previous = getattr(modes, self._flag)
+        setattr(modes, self._flag, self._value)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        globals()[self._flag] = self._previous
+        setattr(modes, self._flag, self._previous)
 
     def __call__(self, fn: _F) -> _F:
         @functools.wraps(fn)
@@ -159,25 +170,36 @@ class _Mode:
 
 
 class no_grad(_Mode):
-    """Record no graph inside `with no_grad():` or in a function decorated `@no_grad()`."""
+    """Record no graph inside `with no_grad():` or in a function decorated `@no_grad()`.
+
+    Per thread, as PyTorch's grad mode: other threads go on recording.
+    """
 
     __slots__ = ()
-    _flag, _value = "_grad_enabled", False
+    _flag, _value = "grad_enabled", False
+
+
+class enable_grad(_Mode):
+    """Record the graph again inside `with enable_grad():`, e.g. within no_grad()."""
+
+    __slots__ = ()
+    _flag, _value = "grad_enabled", True
 
 
 class detect_anomaly(_Mode):
     """Raise FloatingPointError at the first op whose forward or backward gives NaN or inf.
 
     The error names the op, its input shapes and the line of user code that created it.
+    Per thread.
     """
 
     __slots__ = ()
-    _flag, _value = "_anomaly_enabled", True
+    _flag, _value = "anomaly_enabled", True
 
 
 def is_grad_enabled() -> bool:
-    """False inside no_grad()."""
-    return _grad_enabled
+    """False inside no_grad() (in this thread)."""
+    return modes.grad_enabled
 
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
@@ -881,6 +903,9 @@ def _check_float(tensor: Tensor, op: str) -> None:
         )
 
 
+_accumulating = threading.Lock()  # held while a gradient is added into a tensor's .grad
+
+
 def _run_backward(root: Tensor, seed: np.ndarray) -> None:
     """Pass gradients from root to every tensor it depends on, each node after its consumers.
 
@@ -893,7 +918,8 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
     latest backward only.
     """
     if root._ctx is None:  # backward on a leaf: its gradient is the seed
-        root._grad = seed if root._grad is None else root._grad + seed
+        with _accumulating:
+            root._grad = seed if root._grad is None else root._grad + seed
         return
     root._grad = seed
     owned = {id(root)}  # gradient arrays the engine made and may add into in place
@@ -901,7 +927,7 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
     ready = [root]  # nodes whose consumers are all done: their only one, or the root
     heap = []  # nodes with several consumers, newest first
     make_ready = ready.append
-    anomaly = _anomaly_enabled
+    anomaly = modes.anomaly_enabled
     while True:
         while ready:
             node = ready.pop()
@@ -947,14 +973,15 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
                         heappush(heap, (-parent._seq, id(parent), parent))
                 if grad is None:
                     continue
-                existing = parent._grad
-                if existing is None:
-                    parent._grad = grad
-                elif id(parent) in owned:
-                    existing += grad
-                else:  # never write into an array we do not own: it may be another node's grad
-                    parent._grad = np.asarray(existing + grad)  # an array, to add into in place
-                    owned.add(id(parent))
+                with _accumulating:  # a leaf may be shared with a backward in another thread
+                    existing = parent._grad
+                    if existing is None:
+                        parent._grad = grad
+                    elif id(parent) in owned:
+                        existing += grad
+                    else:  # never write into an array we do not own: another node's grad?
+                        parent._grad = np.asarray(existing + grad)  # ours, to add into in place
+                        owned.add(id(parent))
         if not heap:
             return
         make_ready(heappop(heap)[-1])
