@@ -95,7 +95,7 @@ class Function:
         needs = []
         for x in inputs:
             if isinstance(x, Tensor):
-                arrays.append(x.data)
+                arrays.append(x._data)
                 x._consumers += 1  # every use counts: an overcount only slows backward
                 needs.append(x.requires_grad)
             else:
@@ -123,9 +123,9 @@ class Function:
             ctx.input_shapes = [np.shape(a) for a in arrays]
             ctx.check_finite((out,), "forward", arrays)
         result = _new_tensor(Tensor)
-        result.data = out
+        result._data = out
         result.name = result._grad = None
-        result._consumers = 0
+        result._consumers = result._version = result._written_at = 0
         if True in needs and modes.grad_enabled:
             result.requires_grad = True
             result._ctx = ctx

@@ -250,9 +250,11 @@ class Tensor:
         "__weakref__",
         "_consumers",  # recorded ops that took this tensor as an input (backward's order)
         "_ctx",
+        "_data",
         "_grad",
         "_seq",
-        "data",
+        "_version",  # in-place writes so far (optimizer steps, loads, assigning .data)
+        "_written_at",  # the creation number current at the latest of them
         "name",
         "requires_grad",
     )
@@ -270,31 +272,41 @@ class Tensor:
                 f"Tensor: requires_grad must be True or False, got "
                 f"{type(requires_grad).__name__} {requires_grad!r}"
             )
-        self.data = _to_array(data, dtype)
-        if requires_grad and self.data.dtype.kind != "f":
+        self._data = _to_array(data, dtype)
+        if requires_grad and self._data.dtype.kind != "f":
             raise TypeError(
-                f"Tensor: only float tensors can require grad; got dtype {self.data.dtype} "
+                f"Tensor: only float tensors can require grad; got dtype {self._data.dtype} "
                 f"(labels and masks stay integer/bool; pass dtype=np.float32 for parameters)"
             )
         self.requires_grad = bool(requires_grad)
         self.name = name
         self._ctx = None
         self._grad = None
-        self._consumers = 0
+        self._consumers = self._version = self._written_at = 0
 
     @classmethod
     def _make(cls, data: np.ndarray) -> Tensor:
         """A tensor that shares `data` and requires no grad, without __init__'s checks."""
         out = cls.__new__(cls)
-        out.data = data
+        out._data = data
         out.requires_grad = False
         out._ctx = None
         out._grad = None
-        out._consumers = 0
+        out._consumers = out._version = out._written_at = 0
         out.name = None
         return out
 
     # ---- attributes -------------------------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        """The ndarray. Assigning it (or `t.data += ...`) is an in-place change: see backward."""
+        return self._data
+
+    @data.setter
+    def data(self, value: np.ndarray) -> None:
+        self._data = value
+        _mark_changed(self)
+
     @property
     def grad(self) -> Tensor | None:
         """The gradient from backward(), a Tensor of self's shape, or None."""
@@ -317,7 +329,7 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
@@ -329,7 +341,7 @@ class Tensor:
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -904,6 +916,29 @@ def _check_float(tensor: Tensor, op: str) -> None:
 
 
 _accumulating = threading.Lock()  # held while a gradient is added into a tensor's .grad
+_last_change = 0  # the creation number current at the latest in-place change of any tensor
+
+
+def _mark_changed(tensor: Tensor) -> None:
+    """Count an in-place change of `tensor`: backward refuses ops that used it before."""
+    global _last_change
+    tensor._version += 1
+    tensor._written_at = _last_change = next(creation_order)
+
+
+def _check_unchanged(node: Tensor) -> None:
+    """Raise if an input of node's op was changed in place after the op used it."""
+    ctx = node._ctx
+    for index, parent in enumerate(ctx.parents):
+        if isinstance(parent, Tensor) and parent._written_at > node._seq:
+            what = f"{parent.name!r}" if parent.name else f"of shape {parent.shape}"
+            raise RuntimeError(
+                f"backward: the tensor {what} (input {index} of {type(ctx).__name__}) was changed "
+                f"in place after the forward pass used it (it is now at version "
+                f"{parent._version}), so its gradient would be wrong; call backward() before "
+                f"optimizer.step(), load_state_dict() or assigning .data, then run the forward "
+                f"pass again"
+            )
 
 
 def _run_backward(root: Tensor, seed: np.ndarray) -> None:
@@ -928,11 +963,14 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
     heap = []  # nodes with several consumers, newest first
     make_ready = ready.append
     anomaly = modes.anomaly_enabled
+    last_change = _last_change
     while True:
         while ready:
             node = ready.pop()
             ctx = node._ctx
             parents = ctx.parents
+            if node._seq < last_change:  # something changed in place since this op ran
+                _check_unchanged(node)
             if node._grad is None:  # every op downstream returned None for it: so does it
                 grads = (None,) * len(parents)  # (its inputs are still reached: old grads go)
             else:
@@ -954,7 +992,7 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
                 if not needed or not parent.requires_grad:
                     continue
                 if grad is not None:
-                    data = parent.data
+                    data = parent._data
                     if (
                         type(grad) is not _ndarray
                         or grad.dtype is not data.dtype  # `is`: equal dtypes that are not the
