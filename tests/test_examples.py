@@ -1,4 +1,9 @@
-"""examples/*.py: each runs with tiny epochs and prints its table or log lines; each is short."""
+"""examples/*.py: each runs with tiny epochs and prints its table or log lines; each is short.
+
+examples/chapters/*.py, the book's chapter programs, are run side by side with the book's
+code in tests/test_chapters.py; the two chapters without a program in the book (12 and
+13) are run here.
+"""
 
 import importlib.util
 from pathlib import Path
@@ -36,9 +41,34 @@ CASES = {
 }
 
 
-def load(name):
-    """Import examples/<name>.py as a module without running its __main__ block."""
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+# chapter script -> (keyword arguments for its main(), texts its output must contain)
+CHAPTER_CASES = {
+    "ch12": (
+        {"epochs": 3, "samples": 20, "print_every": 1},
+        [
+            "epoch: 2, acc: ",
+            ", val_acc: ",
+            "fold 5/5: validation, acc: ",
+            "5-fold mean: acc: ",
+            "test, acc: ",
+        ],
+    ),
+    "ch13": (
+        {"epochs": 3, "samples": 20},
+        [
+            "raw: feature 0 in [",
+            "scaled: feature 0 in [-1, 1], feature 1 in [-1, 1]",
+            "  validation, acc: ",
+            "inverse_transform: largest errors ",
+        ],
+    ),
+}
+
+
+def load(name, folder=EXAMPLES):
+    """Import <folder>/<name>.py as a module without running its __main__ block."""
+    module_name = f"example_{name}" if folder == EXAMPLES else f"example_{folder.name}_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -53,6 +83,23 @@ def test_example_prints_its_results(name, capsys):
         assert text in printed, f"examples/{name}.py did not print {text!r}:\n{printed}"
 
 
-@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.py")), ids=lambda path: path.name)
+@pytest.mark.parametrize("name", list(CHAPTER_CASES))
+def test_chapter_without_a_book_program_prints_its_results(name, capsys):
+    kwargs, expected = CHAPTER_CASES[name]
+    load(name, EXAMPLES / "chapters").main(**kwargs)
+    printed = capsys.readouterr().out
+    for text in expected:
+        assert text in printed, f"examples/chapters/{name}.py did not print {text!r}:\n{printed}"
+
+
+SCRIPTS = sorted([*EXAMPLES.glob("*.py"), *EXAMPLES.glob("chapters/*.py")])
+
+
+def test_every_chapter_from_10_to_22_has_a_script():
+    names = {path.name for path in SCRIPTS if path.parent.name == "chapters"}
+    assert {f"ch{chapter}.py" for chapter in range(10, 23)} <= names
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda path: str(path.relative_to(EXAMPLES)))
 def test_example_stays_under_100_lines(path):
     assert len(path.read_text().splitlines()) < 100
