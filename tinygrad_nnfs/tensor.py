@@ -138,8 +138,9 @@ def _resolve_rng(rng: Any) -> np.random.RandomState | np.random.Generator:
 class _ThreadModes(threading.local):
     """The running thread's modes; a new thread starts recording, without anomaly checks."""
 
-    grad_enabled = True
-    anomaly_enabled = False
+    def __init__(self) -> None:  # run in each thread at its first use
+        self.grad_enabled = True  # set per thread: read twice an op, faster than a default
+        self.anomaly_enabled = False
 
 
 modes = _ThreadModes()
@@ -919,11 +920,13 @@ _accumulating = threading.Lock()  # held while a gradient is added into a tensor
 _last_change = 0  # the creation number current at the latest in-place change of any tensor
 
 
-def _mark_changed(tensor: Tensor) -> None:
-    """Count an in-place change of `tensor`: backward refuses ops that used it before."""
+def _mark_changed(*tensors: Tensor) -> None:
+    """Count an in-place change of each tensor: backward refuses ops that used them before."""
     global _last_change
-    tensor._version += 1
-    tensor._written_at = _last_change = next(creation_order)
+    _last_change = stamp = next(creation_order)
+    for tensor in tensors:
+        tensor._version += 1
+        tensor._written_at = stamp
 
 
 def _check_unchanged(node: Tensor) -> None:
@@ -961,6 +964,7 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
     seen = set()  # nodes with several consumers, once reached
     ready = [root]  # nodes whose consumers are all done: their only one, or the root
     heap = []  # nodes with several consumers, newest first
+    leaf_grads = []  # (leaf, gradient) pairs, added into the leaves once the pass is done
     make_ready = ready.append
     anomaly = modes.anomaly_enabled
     last_change = _last_change
@@ -1011,18 +1015,30 @@ def _run_backward(root: Tensor, seed: np.ndarray) -> None:
                         heappush(heap, (-parent._seq, id(parent), parent))
                 if grad is None:
                     continue
-                with _accumulating:  # a leaf may be shared with a backward in another thread
-                    existing = parent._grad
-                    if existing is None:
-                        parent._grad = grad
-                    elif id(parent) in owned:
-                        existing += grad
-                    else:  # never write into an array we do not own: another node's grad?
-                        parent._grad = np.asarray(existing + grad)  # ours, to add into in place
-                        owned.add(id(parent))
+                if parent._ctx is None:  # a leaf: added at the end, under the lock
+                    leaf_grads.append((parent, grad))
+                else:
+                    _accumulate(parent, grad, owned)
         if not heap:
-            return
+            break
         make_ready(heappop(heap)[-1])
+    # A leaf (a parameter) may be shared with a backward running in another thread: its
+    # gradients are added under one lock, once per pass, in the order they were computed.
+    with _accumulating:
+        for leaf, grad in leaf_grads:
+            _accumulate(leaf, grad, owned)
+
+
+def _accumulate(tensor: Tensor, grad: np.ndarray, owned: set[int]) -> None:
+    """Add grad into tensor's gradient; in place only into an array this pass made (`owned`)."""
+    existing = tensor._grad
+    if existing is None:
+        tensor._grad = grad
+    elif id(tensor) in owned:
+        existing += grad
+    else:  # never write into an array we do not own: it may be another node's grad
+        tensor._grad = np.asarray(existing + grad)  # ours now, to add into in place
+        owned.add(id(tensor))
 
 
 def _conform(grad: Any, data: np.ndarray, ctx: Any) -> np.ndarray:

@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nnfs import tensor
 from tinygrad_nnfs.nn.module import cast_for_load
-from tinygrad_nnfs.tensor import Tensor
+from tinygrad_nnfs.tensor import Tensor, _mark_changed
 
 __all__ = ["Optimizer"]
 
@@ -220,11 +221,17 @@ class _FlatGroup:
         """Apply `rule` to every parameter that has a gradient: in one pass when all can."""
         grads = [param._grad for param in self.params]
         dtype = self.grads.dtype
-        if not self.widened and all(grad is not None and grad.dtype == dtype for grad in grads):
+        # Gradients of another dtype than their parameter's arise only after nnfs_init().
+        if (
+            not self.widened
+            and not any(grad is None for grad in grads)
+            and (not tensor._nnfs_dtypes or all(grad.dtype == dtype for grad in grads))
+        ):
             np.concatenate([grad.reshape(-1) for grad in grads], out=self.grads)
             increment = rule(learning_rate, self.grads, self.state)
             for index, param in enumerate(self.params):
-                param.data += self.view(increment, index)
+                param._data += self.view(increment, index)
+            _mark_changed(*self.params)
             return
         for index, (param, grad) in enumerate(zip(self.params, grads, strict=True)):
             if grad is None:
