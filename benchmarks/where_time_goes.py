@@ -32,7 +32,7 @@ import cases  # noqa: E402
 
 from tinygrad_nnfs import nn, ops  # noqa: E402
 from tinygrad_nnfs._tuning import tuned  # noqa: E402
-from tinygrad_nnfs.function import Function  # noqa: E402
+from tinygrad_nnfs.engine import Function  # noqa: E402
 from tinygrad_nnfs.optim.optimizer import Optimizer  # noqa: E402
 
 EPOCHS, STEPS, WARMUP = 3000, 200, 20

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tinygrad_nnfs import tensor
+from tinygrad_nnfs import engine, tensor
 from tinygrad_nnfs.tensor import get_default_dtype, set_default_dtype
 
 settings.register_profile(
@@ -37,8 +37,9 @@ def _restore_default_dtype():
 @pytest.fixture(autouse=True)
 def _restore_library_settings():
     """nnfs_init() and set_matmul_precision() change library-wide settings; put them back."""
-    names = ("_library_rng", "_matmul_in_float64", "_nnfs_dtypes")
-    previous = {name: getattr(tensor, name) for name in names}
+    stream = tensor._library_rng
+    previous = {name: getattr(engine.settings, name) for name in engine.settings.__slots__}
     yield
+    tensor._library_rng = stream
     for name, value in previous.items():
-        setattr(tensor, name, value)
+        setattr(engine.settings, name, value)

@@ -1,6 +1,9 @@
 """tinygrad_nnfs: an autograd engine on NumPy for readers of Neural Networks from Scratch."""
 
-# tensor.py must load first: it imports ops, which import function, which imports tensor.
+from tinygrad_nnfs import datasets, nn, optim
+from tinygrad_nnfs.engine import Function
+from tinygrad_nnfs.gradcheck import GradcheckError, gradcheck
+from tinygrad_nnfs.model import Model
 from tinygrad_nnfs.tensor import (
     Tensor,
     detect_anomaly,
@@ -13,13 +16,6 @@ from tinygrad_nnfs.tensor import (
     set_default_dtype,
     set_matmul_precision,
 )
-
-# isort: split
-from tinygrad_nnfs import datasets, nn, optim
-from tinygrad_nnfs.function import Function
-from tinygrad_nnfs.gradcheck import GradcheckError, gradcheck
-from tinygrad_nnfs.graph import draw_graph
-from tinygrad_nnfs.model import Model
 
 __all__ = [
     "Function",
@@ -41,3 +37,12 @@ __all__ = [
     "set_default_dtype",
     "set_matmul_precision",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """`draw_graph`, imported when first asked for: Graphviz is needed only to draw."""
+    if name == "draw_graph":
+        from tinygrad_nnfs.graph import draw_graph
+
+        return draw_graph
+    raise AttributeError(f"module 'tinygrad_nnfs' has no attribute {name!r}")

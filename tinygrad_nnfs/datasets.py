@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nnfs import tensor
+from tinygrad_nnfs.engine import settings
 from tinygrad_nnfs.images import FASHION_MNIST_LABELS, fashion_mnist, load_image_folder
 from tinygrad_nnfs.tensor import Tensor, _resolve_rng, _standard_normal, get_default_dtype
 
@@ -71,7 +71,7 @@ def _per_class(
     _check_count(where, "classes", classes)
     stream = _resolve_rng(rng)
     X = np.zeros((samples * classes, 2))
-    y = np.zeros(samples * classes, dtype=np.uint8 if tensor._nnfs_dtypes else np.int64)
+    y = np.zeros(samples * classes, dtype=np.uint8 if settings.nnfs_dtypes else np.int64)
     for class_number in range(classes):
         ix = range(samples * class_number, samples * (class_number + 1))
         X[ix] = points(stream, class_number)
@@ -87,7 +87,7 @@ def sine_data(samples: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     _check_count("sine_data", "samples", samples)
     X = np.arange(samples).reshape(-1, 1) / samples
     y = np.sin(2 * np.pi * X).reshape(-1, 1)
-    if tensor._nnfs_dtypes:  # the nnfs package's sine data is float64 whatever the default
+    if settings.nnfs_dtypes:  # the nnfs package's sine data is float64 whatever the default
         return X, y
     dtype = get_default_dtype()
     return X.astype(dtype, copy=False), y.astype(dtype, copy=False)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import graphviz
 import numpy as np
 
-if TYPE_CHECKING:  # tensor.py imports this module, so the import is for type hints only
+if TYPE_CHECKING:  # Tensor.draw imports this module, so the import is for type hints only
     from tinygrad_nnfs.tensor import Tensor
 
 __all__ = ["GraphDiagram", "GraphvizNotFoundError", "draw_graph"]

@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nnfs import tensor
-from tinygrad_nnfs.function import Function
+from tinygrad_nnfs.engine import Function, settings
 
 __all__ = [
     "Abs",
@@ -102,7 +101,7 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     NOTE: that is what the book's nnfs.init() does to np.dot: float32 BLAS kernels differ
     from machine to machine, and a chaotic float32 run follows them.
     """
-    if tensor._matmul_in_float64 and (a.dtype == _FLOAT32 or b.dtype == _FLOAT32):
+    if settings.matmul_in_float64 and (a.dtype == _FLOAT32 or b.dtype == _FLOAT32):
         return (a.astype(np.float64) @ b.astype(np.float64)).astype(_FLOAT32)
     return a @ b
 
@@ -547,7 +546,7 @@ class Affine(Function):
         grad_b = grad
         # A wider bias: Add hands x @ w its own dtype, except where the engine keeps wider
         # gradients (after nnfs_init(), as the book's NumPy does).
-        if grad.dtype != product_dtype and not tensor._nnfs_dtypes:
+        if grad.dtype != product_dtype and not settings.nnfs_dtypes:
             grad = grad.astype(product_dtype)
         grad_x = _matmul(grad, _matrix_transpose(w)) if needs_x else None
         grad_w = _matmul(_matrix_transpose(x), grad) if needs_w else None

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-import functools
-import itertools
 import numbers
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from heapq import heappop, heappush
-from typing import Any, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_nnfs.graph import GraphDiagram, draw_graph
+from tinygrad_nnfs import engine, ops
+from tinygrad_nnfs.engine import (
+    TensorBase,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    run_backward,
+    settings,
+)
+
+if TYPE_CHECKING:
+    from tinygrad_nnfs.graph import GraphDiagram
 
 __all__ = [
     "Tensor",
@@ -28,20 +36,12 @@ __all__ = [
     "set_matmul_precision",
 ]
 
-_F = TypeVar("_F", bound=Callable[..., Any])
 Axis = int | tuple[int, ...] | None
 _PLAIN_SCALARS = (float, int)  # checked by exact type first: the common case, and fast
 
 _default_dtype: np.dtype = np.dtype(np.float32)
 # The book's `nnfs.init()` seeds NumPy's legacy global stream; one RandomState plays that role.
 _library_rng = np.random.RandomState(0)
-# "float64": float32 matmuls are computed in float64 and rounded, as nnfs.init()'s np.dot.
-_matmul_in_float64 = False
-# Set by nnfs_init(): the nnfs package's dtypes (randn draws of the default dtype, uint8
-# labels, float64 sine data, float64 dropout masks) instead of this library's own.
-_nnfs_dtypes = False
-creation_order = itertools.count()  # numbers the recorded ops: a topological order for free
-_ndarray = np.ndarray
 _FLOAT16 = np.dtype(np.float16)
 
 
@@ -80,15 +80,14 @@ def set_matmul_precision(precision: str) -> None:
     follows the machine's BLAS kernel; with "float64" it gives the same bits on any machine.
     Matmuls of float64 operands only are float64 either way.
     """
-    global _matmul_in_float64
     if precision not in ("float64", "native"):
         raise ValueError(f"set_matmul_precision: expected 'float64' or 'native', got {precision!r}")
-    _matmul_in_float64 = precision == "float64"
+    settings.matmul_in_float64 = precision == "float64"
 
 
 def get_matmul_precision() -> str:
     """ "float64" or "native": see set_matmul_precision."""
-    return "float64" if _matmul_in_float64 else "native"
+    return "float64" if settings.matmul_in_float64 else "native"
 
 
 def nnfs_init(
@@ -107,7 +106,7 @@ def nnfs_init(
     (set_matmul_precision("float64")), as nnfs.init() does for np.dot: then the book's
     float32 programs give the book's code's numbers bit for bit, on any machine.
     """
-    global _library_rng, _nnfs_dtypes
+    global _library_rng
     if random_seed is not None:
         random_seed = _check_seed(random_seed, "nnfs_init")
     set_default_dtype(np.float64 if default_dtype is None else default_dtype)
@@ -115,13 +114,13 @@ def nnfs_init(
     _library_rng = np.random.mtrand._rand  # the stream np.random.seed and np.random.randn use
     if random_seed is not None:
         _library_rng.seed(random_seed)
-    _nnfs_dtypes = True
+    settings.nnfs_dtypes = True
 
 
 def _standard_normal(stream: Any, shape: Any) -> np.ndarray:
     """randn draws; after nnfs_init() in the default dtype, as nnfs.init makes np.random.randn."""
     draws = stream.standard_normal(shape)
-    return draws.astype(_default_dtype, copy=False) if _nnfs_dtypes else draws
+    return draws.astype(_default_dtype, copy=False) if settings.nnfs_dtypes else draws
 
 
 def _resolve_rng(rng: Any) -> np.random.RandomState | np.random.Generator:
@@ -133,74 +132,6 @@ def _resolve_rng(rng: Any) -> np.random.RandomState | np.random.Generator:
     if isinstance(rng, numbers.Integral):
         return np.random.RandomState(int(rng))
     raise TypeError(f"rng: expected None, an int, a RandomState or a Generator, got {rng!r}")
-
-
-class _ThreadModes(threading.local):
-    """The running thread's modes; a new thread starts recording, without anomaly checks."""
-
-    def __init__(self) -> None:  # run in each thread at its first use
-        self.grad_enabled = True  # set per thread: read twice an op, faster than a default
-        self.anomaly_enabled = False
-
-
-modes = _ThreadModes()
-
-
-class _Mode:
-    """A context manager and decorator that sets one of the thread's modes while active."""
-
-    __slots__ = ("_previous",)
-    _flag: str
-    _value: bool
-
-    def __enter__(self) -> _Mode:
-        self._previous = getattr(modes, self._flag)
-        setattr(modes, self._flag, self._value)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        setattr(modes, self._flag, self._previous)
-
-    def __call__(self, fn: _F) -> _F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
-                return fn(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-
-class no_grad(_Mode):
-    """Record no graph inside `with no_grad():` or in a function decorated `@no_grad()`.
-
-    Per thread, as PyTorch's grad mode: other threads go on recording.
-    """
-
-    __slots__ = ()
-    _flag, _value = "grad_enabled", False
-
-
-class enable_grad(_Mode):
-    """Record the graph again inside `with enable_grad():`, e.g. within no_grad()."""
-
-    __slots__ = ()
-    _flag, _value = "grad_enabled", True
-
-
-class detect_anomaly(_Mode):
-    """Raise FloatingPointError at the first op whose forward or backward gives NaN or inf.
-
-    The error names the op, its input shapes and the line of user code that created it.
-    Per thread.
-    """
-
-    __slots__ = ()
-    _flag, _value = "anomaly_enabled", True
-
-
-def is_grad_enabled() -> bool:
-    """False inside no_grad() (in this thread)."""
-    return modes.grad_enabled
 
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
@@ -244,21 +175,10 @@ def _check_dtype(dtype: Any, where: str) -> np.dtype:
     return checked
 
 
-class Tensor:
+class Tensor(TensorBase):
     """An ndarray plus the op that produced it, so backward() can compute gradients."""
 
-    __slots__ = (
-        "__weakref__",
-        "_consumers",  # recorded ops that took this tensor as an input (backward's order)
-        "_ctx",
-        "_data",
-        "_grad",
-        "_seq",
-        "_version",  # in-place writes so far (optimizer steps, loads, assigning .data)
-        "_written_at",  # the creation number current at the latest of them
-        "name",
-        "requires_grad",
-    )
+    __slots__ = ()
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(
@@ -273,41 +193,22 @@ class Tensor:
                 f"Tensor: requires_grad must be True or False, got "
                 f"{type(requires_grad).__name__} {requires_grad!r}"
             )
-        self._data = _to_array(data, dtype)
-        if requires_grad and self._data.dtype.kind != "f":
+        array = _to_array(data, dtype)
+        if requires_grad and array.dtype.kind != "f":
             raise TypeError(
-                f"Tensor: only float tensors can require grad; got dtype {self._data.dtype} "
+                f"Tensor: only float tensors can require grad; got dtype {array.dtype} "
                 f"(labels and masks stay integer/bool; pass dtype=np.float32 for parameters)"
             )
-        self.requires_grad = bool(requires_grad)
-        self.name = name
-        self._ctx = None
-        self._grad = None
-        self._consumers = self._version = self._written_at = 0
+        self._init_fields(array, bool(requires_grad), name)
 
     @classmethod
     def _make(cls, data: np.ndarray) -> Tensor:
         """A tensor that shares `data` and requires no grad, without __init__'s checks."""
         out = cls.__new__(cls)
-        out._data = data
-        out.requires_grad = False
-        out._ctx = None
-        out._grad = None
-        out._consumers = out._version = out._written_at = 0
-        out.name = None
+        out._init_fields(data, False, None)
         return out
 
     # ---- attributes -------------------------------------------------------------------
-    @property
-    def data(self) -> np.ndarray:
-        """The ndarray. Assigning it (or `t.data += ...`) is an in-place change: see backward."""
-        return self._data
-
-    @data.setter
-    def data(self, value: np.ndarray) -> None:
-        self._data = value
-        _mark_changed(self)
-
     @property
     def grad(self) -> Tensor | None:
         """The gradient from backward(), a Tensor of self's shape, or None."""
@@ -343,11 +244,6 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         return self._data.dtype
-
-    @property
-    def is_leaf(self) -> bool:
-        """True unless an op that records a graph produced this tensor."""
-        return self._ctx is None
 
     @property
     def T(self) -> Tensor:
@@ -544,11 +440,13 @@ class Tensor:
             if not np.isfinite(seed).all():
                 raise ValueError("backward: gradient holds NaN or inf; pass a finite gradient")
             seed = seed.astype(self.dtype)  # a copy: the engine may accumulate into it
-        _run_backward(self, seed)
+        run_backward(self, seed)
 
     # ---- drawing -------------------------------------------------------------------------
     def draw(self, **options: Any) -> GraphDiagram:
         """Render the graph that produced this tensor (see tinygrad_nnfs.draw_graph)."""
+        from tinygrad_nnfs.graph import draw_graph  # Graphviz is needed only to draw
+
         return draw_graph(self, **options)
 
     # ---- arithmetic (NumPy broadcasting; the engine unbroadcasts gradients) ------------------
@@ -797,7 +695,7 @@ class Tensor:
         mask = _resolve_rng(rng).binomial(1, keep, size=self.shape) / keep
         # NOTE: the book's mask is float64, so after nnfs_init() a float32 input gives a
         # float64 output, as there; otherwise the output keeps the input's dtype.
-        return self * (mask if _nnfs_dtypes else mask.astype(self.dtype, copy=False))
+        return self * (mask if settings.nnfs_dtypes else mask.astype(self.dtype, copy=False))
 
     # ---- comparisons (no gradient) ---------------------------------------------------------
     def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
@@ -824,6 +722,9 @@ class Tensor:
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.not_equal)
+
+
+engine.use_tensor_class(Tensor)
 
 
 def _as_tensor(value: Any) -> Tensor:
@@ -914,166 +815,3 @@ def _check_float(tensor: Tensor, op: str) -> None:
             f"{op}: expected a float tensor, got dtype {tensor.dtype}; integer data are labels "
             f"or masks, convert logits first with .astype(np.float32)"
         )
-
-
-_accumulating = threading.Lock()  # held while a gradient is added into a tensor's .grad
-_last_change = 0  # the creation number current at the latest in-place change of any tensor
-
-
-def _mark_changed(*tensors: Tensor) -> None:
-    """Count an in-place change of each tensor: backward refuses ops that used them before."""
-    global _last_change
-    _last_change = stamp = next(creation_order)
-    for tensor in tensors:
-        tensor._version += 1
-        tensor._written_at = stamp
-
-
-def _check_unchanged(node: Tensor) -> None:
-    """Raise if an input of node's op was changed in place after the op used it."""
-    ctx = node._ctx
-    for index, parent in enumerate(ctx.parents):
-        if isinstance(parent, Tensor) and parent._written_at > node._seq:
-            what = f"{parent.name!r}" if parent.name else f"of shape {parent.shape}"
-            raise RuntimeError(
-                f"backward: the tensor {what} (input {index} of {type(ctx).__name__}) was changed "
-                f"in place after the forward pass used it (it is now at version "
-                f"{parent._version}), so its gradient would be wrong; call backward() before "
-                f"optimizer.step(), load_state_dict() or assigning .data, then run the forward "
-                f"pass again"
-            )
-
-
-def _run_backward(root: Tensor, seed: np.ndarray) -> None:
-    """Pass gradients from root to every tensor it depends on, each node after its consumers.
-
-    A node is ready once every op that consumed it has passed its gradient back. `apply`
-    counts each tensor's consumers: a node with one consumer is ready as soon as that op is
-    done (the common case, a plain stack). A node with several, some perhaps outside this
-    graph, waits in a heap keyed by minus its creation number: an op's inputs exist before
-    its output, so once no single-consumer node is left, the newest waiting node has
-    received all the gradient it will get. Non-leaf tensors hold the gradient of the
-    latest backward only.
-    """
-    if root._ctx is None:  # backward on a leaf: its gradient is the seed
-        with _accumulating:
-            root._grad = seed if root._grad is None else root._grad + seed
-        return
-    root._grad = seed
-    owned = {id(root)}  # gradient arrays the engine made and may add into in place
-    seen = set()  # nodes with several consumers, once reached
-    ready = [root]  # nodes whose consumers are all done: their only one, or the root
-    heap = []  # nodes with several consumers, newest first
-    leaf_grads = []  # (leaf, gradient) pairs, added into the leaves once the pass is done
-    make_ready = ready.append
-    anomaly = modes.anomaly_enabled
-    last_change = _last_change
-    while True:
-        while ready:
-            node = ready.pop()
-            ctx = node._ctx
-            parents = ctx.parents
-            if node._seq < last_change:  # something changed in place since this op ran
-                _check_unchanged(node)
-            if node._grad is None:  # every op downstream returned None for it: so does it
-                grads = (None,) * len(parents)  # (its inputs are still reached: old grads go)
-            else:
-                grads = ctx.backward(node._grad)
-                if type(grads) is not tuple:
-                    grads = (grads,) if len(parents) == 1 else tuple(grads)
-                if len(grads) != len(parents):
-                    raise RuntimeError(
-                        f"{type(ctx).__name__}.backward returned {len(grads)} gradients for "
-                        f"{len(parents)} inputs; return one per input of forward (None for none)"
-                    )
-                if anomaly:
-                    ctx.check_finite(grads, "backward")
-            # Once per edge of the graph: keep it inline and lean. (No strict=True: lengths are
-            # checked above, and a keyword argument makes zip 0.1 us slower per node.)
-            for parent, grad, needed in zip(parents, grads, ctx.needs_input_grad):  # noqa: B905
-                # Skip constants and tensors that did not require grad in forward (the op may
-                # have returned None for them) or no longer do (a frozen leaf gets no grad).
-                if not needed or not parent.requires_grad:
-                    continue
-                if grad is not None:
-                    data = parent._data
-                    if (
-                        type(grad) is not _ndarray
-                        or grad.dtype is not data.dtype  # `is`: equal dtypes that are not the
-                        or grad.shape != data.shape  # same object take _conform, a no-op
-                    ):
-                        grad = _conform(grad, data, ctx)
-                if parent._ctx is not None:
-                    if parent._consumers == 1:  # this op was its only consumer: it is ready
-                        parent._grad = grad
-                        make_ready(parent)
-                        continue
-                    if id(parent) not in seen:
-                        seen.add(id(parent))
-                        parent._grad = None
-                        # id breaks ties of copied graphs, whose nodes share creation numbers
-                        heappush(heap, (-parent._seq, id(parent), parent))
-                if grad is None:
-                    continue
-                if parent._ctx is None:  # a leaf: added at the end, under the lock
-                    leaf_grads.append((parent, grad))
-                else:
-                    _accumulate(parent, grad, owned)
-        if not heap:
-            break
-        make_ready(heappop(heap)[-1])
-    # A leaf (a parameter) may be shared with a backward running in another thread: its
-    # gradients are added under one lock, once per pass, in the order they were computed.
-    with _accumulating:
-        for leaf, grad in leaf_grads:
-            _accumulate(leaf, grad, owned)
-
-
-def _accumulate(tensor: Tensor, grad: np.ndarray, owned: set[int]) -> None:
-    """Add grad into tensor's gradient; in place only into an array this pass made (`owned`)."""
-    existing = tensor._grad
-    if existing is None:
-        tensor._grad = grad
-    elif id(tensor) in owned:
-        existing += grad
-    else:  # never write into an array we do not own: it may be another node's grad
-        tensor._grad = np.asarray(existing + grad)  # ours now, to add into in place
-        owned.add(id(tensor))
-
-
-def _conform(grad: Any, data: np.ndarray, ctx: Any) -> np.ndarray:
-    """A gradient as an array of its input's shape and dtype (NumPy scalars, broadcasting).
-
-    After nnfs_init() a float gradient wider than its input keeps its dtype: the book's
-    NumPy promotes (a float32 layer behind a float64 dropout mask gets float64 gradients).
-    """
-    grad = np.asarray(grad)
-    if grad.shape != data.shape:
-        grad = unbroadcast(grad, data.shape, ctx)
-    if grad.dtype == data.dtype or (
-        _nnfs_dtypes and np.result_type(grad.dtype, data.dtype) == grad.dtype != data.dtype
-    ):
-        return grad
-    return grad.astype(data.dtype)
-
-
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], ctx: Any = None) -> np.ndarray:
-    """Sum a gradient over the axes along which an operand of `shape` was broadcast."""
-    grad = np.asarray(grad)
-    given = grad.shape
-    extra = grad.ndim - len(shape)
-    if extra >= 0:
-        axes = [*range(extra)]
-        axes += [i + extra for i, n in enumerate(shape) if n == 1 and given[i + extra] != 1]
-        if axes:
-            grad = np.add.reduce(grad, axis=tuple(axes), keepdims=True)
-    if extra < 0 or grad.shape[extra:] != shape:
-        where = f"{type(ctx).__name__}.backward" if ctx is not None else "backward"
-        raise RuntimeError(
-            f"{where} returned a gradient of shape {given} for an input of shape "
-            f"{shape}; a gradient must have its input's shape (or broadcast to it)"
-        )
-    return grad.reshape(shape) if extra else grad
-
-
-from tinygrad_nnfs import ops  # noqa: E402

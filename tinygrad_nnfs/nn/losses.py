@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nnfs import ops, tensor
-from tinygrad_nnfs.function import _user_stacklevel
+from tinygrad_nnfs import ops
+from tinygrad_nnfs.engine import _user_stacklevel, settings
 from tinygrad_nnfs.nn.module import Module
 from tinygrad_nnfs.tensor import Tensor, _as_tensor
 
@@ -88,7 +88,7 @@ def _class_labels(loss: Module, predictions: Tensor, targets: Any) -> np.ndarray
 def _in_predictions_dtype(values: np.ndarray, predictions: Tensor) -> np.ndarray:
     """Targets as numbers of the predictions' dtype; after nnfs_init() float ones stay as they
     are, so they promote as in the book's NumPy (its float64 sine targets)."""
-    if values.dtype.kind == "f" and tensor._nnfs_dtypes:
+    if values.dtype.kind == "f" and settings.nnfs_dtypes:
         return values
     return values.astype(predictions.dtype, copy=False)
 

@@ -16,7 +16,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from tinygrad_nnfs.tensor import Tensor, _mark_changed
+from tinygrad_nnfs.engine import mark_changed
+from tinygrad_nnfs.tensor import Tensor
 
 if os.name == "posix":
     import fcntl  # advisory locks tell a live save's temporary file from a killed save's
@@ -168,7 +169,7 @@ class Module:
             updates.append((param, cast_for_load(what, array, param.dtype)))
         for param, array in updates:
             param.data[...] = array
-            _mark_changed(param)
+            mark_changed(param)
 
     def save(self, path: str | os.PathLike[str]) -> str:
         """Write state_dict() to an .npz file atomically; return the path written.

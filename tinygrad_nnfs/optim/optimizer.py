@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nnfs import tensor
+from tinygrad_nnfs.engine import mark_changed, settings
 from tinygrad_nnfs.nn.module import cast_for_load
-from tinygrad_nnfs.tensor import Tensor, _mark_changed
+from tinygrad_nnfs.tensor import Tensor
 
 __all__ = ["Optimizer"]
 
@@ -225,13 +225,13 @@ class _FlatGroup:
         if (
             not self.widened
             and not any(grad is None for grad in grads)
-            and (not tensor._nnfs_dtypes or all(grad.dtype == dtype for grad in grads))
+            and (not settings.nnfs_dtypes or all(grad.dtype == dtype for grad in grads))
         ):
             np.concatenate([grad.reshape(-1) for grad in grads], out=self.grads)
             increment = rule(learning_rate, self.grads, self.state)
             for index, param in enumerate(self.params):
                 param._data += self.view(increment, index)
-            _mark_changed(*self.params)
+            mark_changed(*self.params)
             return
         for index, (param, grad) in enumerate(zip(self.params, grads, strict=True)):
             if grad is None:
