@@ -49,4 +49,17 @@ def regularization_loss(module: Module) -> Tensor:
             penalty = _layer_penalty(layer)
             if penalty is not None:
                 total = penalty if total is None else total + penalty
-    return Tensor(np.zeros((), get_default_dtype())) if total is None else total
+    return _no_penalty(get_default_dtype()) if total is None else total
+
+
+_NO_PENALTY: dict[np.dtype, Tensor] = {}
+
+
+def _no_penalty(dtype: np.dtype) -> Tensor:
+    """A read-only 0-d zero of `dtype`, made once: a model without penalties asks every step."""
+    zero = _NO_PENALTY.get(dtype)
+    if zero is None:
+        array = np.zeros((), dtype)
+        array.flags.writeable = False
+        zero = _NO_PENALTY[dtype] = Tensor._make(array)
+    return zero
