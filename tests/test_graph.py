@@ -269,3 +269,10 @@ def test_draw_graph_rejects_bad_arguments():
         draw_graph(loss, rankdir="XY")
     with pytest.raises(ValueError, match=r"draw_graph: max_nodes must be a positive int, got 0"):
         draw_graph(loss, max_nodes=0)
+    with pytest.raises(ValueError, match=r"draw_graph: max_nodes must be a positive int, got True"):
+        draw_graph(loss, max_nodes=True)
+
+
+def test_draw_graph_takes_a_numpy_int_max_nodes(tmp_path):
+    nodes = _svg_nodes(draw_graph(_chain(9), max_nodes=np.int64(3)), tmp_path)
+    assert len(_tensor_nodes(nodes)) == 3

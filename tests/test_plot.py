@@ -103,6 +103,11 @@ def test_plot_decision_regions_is_the_argmax_over_the_grid_in_eval_mode_without_
     assert "accuracy 1.000" in regions.axes.get_title()
 
 
+def test_plot_decision_regions_takes_a_numpy_int_resolution():
+    axes = plot.plot_decision_regions(Halves(), np.eye(2), [0, 1], resolution=np.int64(3)).axes[0]
+    assert axes.images[0].get_array().shape == (3, 3)
+
+
 def test_plot_decision_regions_thresholds_one_sigmoid_output_at_half():
     X = np.array([[-1.0, 0.0], [1.0, 1.0], [0.5, -1.0]])
     y = np.array([[0.0], [1.0], [0.0]])  # binary targets (n, 1), as BinaryCrossentropy takes

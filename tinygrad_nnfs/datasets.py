@@ -6,15 +6,15 @@ Everything returns ndarrays; Tensors given as X or y are read through their `.da
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from tinygrad_nnfs._checks import check_int, check_number, is_real
 from tinygrad_nnfs.engine import settings
 from tinygrad_nnfs.images import FASHION_MNIST_LABELS, fashion_mnist, load_image_folder
-from tinygrad_nnfs.tensor import Tensor, _resolve_rng, _standard_normal, get_default_dtype
+from tinygrad_nnfs.tensor import _as_array, _resolve_rng, _standard_normal, get_default_dtype
 
 __all__ = [
     "FASHION_MNIST_LABELS",
@@ -67,8 +67,8 @@ def _per_class(
     where: str, samples: int, classes: int, rng: Any, points: Any
 ) -> tuple[np.ndarray, np.ndarray]:
     """Stack `points(stream, c)` for each class c in order (in float64, as nnfs) with labels."""
-    _check_count(where, "samples", samples)
-    _check_count(where, "classes", classes)
+    check_int(samples, where, "samples", minimum=1)
+    check_int(classes, where, "classes", minimum=1)
     stream = _resolve_rng(rng)
     X = np.zeros((samples * classes, 2))
     y = np.zeros(samples * classes, dtype=np.uint8 if settings.nnfs_dtypes else np.int64)
@@ -84,7 +84,7 @@ def sine_data(samples: int = 1000) -> tuple[np.ndarray, np.ndarray]:
 
     Both are in the default float dtype, or float64 (the nnfs package's) after nnfs_init().
     """
-    _check_count("sine_data", "samples", samples)
+    check_int(samples, "sine_data", "samples", minimum=1)
     X = np.arange(samples).reshape(-1, 1) / samples
     y = np.sin(2 * np.pi * X).reshape(-1, 1)
     if settings.nnfs_dtypes:  # the nnfs package's sine data is float64 whatever the default
@@ -111,10 +111,7 @@ def train_val_split(
         raise ValueError(
             f"train_val_split: need at least 2 samples to split, got {len(X)}; generate more data"
         )
-    if isinstance(val_fraction, bool) or not isinstance(val_fraction, numbers.Real):
-        raise TypeError(
-            f"train_val_split: val_fraction must be a number, got {type(val_fraction).__name__}"
-        )
+    check_number(val_fraction, "train_val_split", "val_fraction")
     if not 0 < val_fraction < 1:
         raise ValueError(
             f"train_val_split: val_fraction must be in (0, 1), got {val_fraction}; "
@@ -135,8 +132,8 @@ def kfold(
     Fold sizes differ by at most one (the first n_samples % k folds are one larger). The
     shuffle is drawn when kfold is called, not when the folds are iterated.
     """
-    _check_count("kfold", "n_samples", n_samples)
-    _check_count("kfold", "k", k, minimum=2)
+    check_int(n_samples, "kfold", "n_samples", minimum=1)
+    check_int(k, "kfold", "k", minimum=2)
     if k > n_samples:
         raise ValueError(
             f"kfold: k ({k}) exceeds n_samples ({n_samples}); every fold needs at least one "
@@ -161,9 +158,7 @@ class Scaler:
             raise TypeError(
                 f"Scaler: feature_range must be a pair (low, high), got {feature_range!r}"
             )
-        if not all(
-            isinstance(end, numbers.Real) and not isinstance(end, bool) for end in feature_range
-        ):
+        if not all(is_real(end) for end in feature_range):
             raise TypeError(f"Scaler: feature_range must hold two numbers, got {feature_range!r}")
         low, high = (float(end) for end in feature_range)
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
@@ -240,15 +235,3 @@ def _features(X: Any, method: str) -> tuple[np.ndarray, np.dtype]:
         )
     dtype = X.dtype if X.dtype.kind == "f" else get_default_dtype()
     return X.astype(np.float64, copy=False), dtype
-
-
-def _as_array(value: Any) -> np.ndarray:
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
-
-
-def _check_count(where: str, name: str, value: Any, minimum: int = 1) -> None:
-    """Raise unless `value` is an int >= minimum (bools are not counts)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{where}: {name} must be >= {minimum}, got {value}")

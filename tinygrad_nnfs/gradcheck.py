@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from tinygrad_nnfs._checks import check_number
 from tinygrad_nnfs.tensor import Tensor, no_grad
 
 __all__ = ["GradcheckError", "gradcheck"]
@@ -49,11 +48,7 @@ def gradcheck(
             f"got {type(fn).__name__} {fn!r}"
         )
     for name, value, positive in (("eps", eps, True), ("atol", atol, False), ("rtol", rtol, False)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"gradcheck: {name} must be a number, got {type(value).__name__}")
-        if not math.isfinite(value) or value < 0 or (positive and value == 0):
-            bound = "> 0" if positive else ">= 0"
-            raise ValueError(f"gradcheck: {name} must be finite and {bound}, got {value}")
+        check_number(value, "gradcheck", name, finite=True, minimum=0, strict=positive)
     tensors = [_as_input(x) for x in inputs]
     if not any(t.requires_grad for t in tensors):
         raise ValueError(

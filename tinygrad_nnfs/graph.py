@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 import graphviz
 import numpy as np
 
+from tinygrad_nnfs._checks import is_int
+
 if TYPE_CHECKING:  # Tensor.draw imports this module, so the import is for type hints only
     from tinygrad_nnfs.tensor import Tensor
 
@@ -103,7 +105,7 @@ def draw_graph(
         raise TypeError(f"draw_graph: expected a Tensor, got {type(tensor).__name__}")
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_graph: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
-    if not isinstance(max_nodes, int) or max_nodes < 1:
+    if not is_int(max_nodes) or max_nodes < 1:
         raise ValueError(
             f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}; "
             f"pass e.g. max_nodes=200 to draw more of a large graph"

@@ -18,7 +18,7 @@ import numpy as np
 from tinygrad_nnfs import nn, ops, optim
 from tinygrad_nnfs.nn.module import read_npz, write_npz
 from tinygrad_nnfs.optim import Optimizer
-from tinygrad_nnfs.tensor import Tensor, no_grad
+from tinygrad_nnfs.tensor import _as_array, no_grad
 from tinygrad_nnfs.train import (
     _check_batch_size,
     _evaluate,
@@ -207,7 +207,7 @@ class Model:
     def predict(self, X: Any, *, batch_size: int | None = None) -> np.ndarray:
         """The output layer's outputs for X (probabilities for a Softmax), batch by batch."""
         network = self._require("predict")
-        X = X.data if isinstance(X, Tensor) else np.asarray(X)
+        X = _as_array(X)
         if X.ndim == 0 or len(X) == 0:
             raise ValueError(
                 f"Model.predict: X of shape {X.shape} holds no samples; pass one row per sample"

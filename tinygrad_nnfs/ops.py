@@ -82,6 +82,7 @@ def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         zeros.flags.writeable = False
     return zeros
 
+
 Grads = tuple[np.ndarray | None, ...]
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nnfs.tensor import Tensor, get_default_dtype, no_grad
+from tinygrad_nnfs._checks import is_int
+from tinygrad_nnfs.tensor import Tensor, _as_array, get_default_dtype, no_grad
 
 try:
     import matplotlib
@@ -87,7 +88,7 @@ def plot_decision_regions(
     eval(), in eval mode (training mode is restored). y holds labels (n,), one-hot rows
     (n, classes) or binary targets (n, 1). The grid has resolution x resolution points.
     """
-    points = np.asarray(X.data if isinstance(X, Tensor) else X)
+    points = _as_array(X)
     if points.ndim != 2 or points.shape[1] != 2 or len(points) == 0:
         raise ValueError(
             f"plot_decision_regions: X must have shape (n_samples, 2), got {points.shape}; "
@@ -102,7 +103,7 @@ def plot_decision_regions(
             f"plot_decision_regions: model must be callable (a Module), got {type(model).__name__}"
         )
     labels = _labels(y, len(points))
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+    if not is_int(resolution) or resolution < 2:
         raise ValueError(
             f"plot_decision_regions: resolution must be an int >= 2, got {resolution!r}"
         )
@@ -134,7 +135,7 @@ def plot_decision_regions(
 
 def _labels(y: Any, n_samples: int) -> np.ndarray:
     """Class indices (n,) from labels (n,), one-hot rows (n, classes) or binary targets (n, 1)."""
-    labels = np.asarray(y.data if isinstance(y, Tensor) else y)
+    labels = _as_array(y)
     if labels.ndim == 2:
         labels = labels[:, 0] if labels.shape[1] == 1 else labels.argmax(axis=1)
     if labels.shape != (n_samples,) or labels.dtype.kind not in "biuf":
@@ -158,7 +159,7 @@ def _predict(model: Any, inputs: np.ndarray) -> tuple[np.ndarray, int]:
     finally:
         if was_training:
             model.train()
-    outputs = np.asarray(outputs.data if isinstance(outputs, Tensor) else outputs)
+    outputs = _as_array(outputs)
     if outputs.ndim != 2 or len(outputs) != len(inputs):
         raise ValueError(
             f"plot_decision_regions: the model must return (n_samples, n_classes) scores or "

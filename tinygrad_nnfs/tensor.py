@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_nnfs import engine, ops
+from tinygrad_nnfs._checks import check_dtype, check_int, check_ints, check_number
 from tinygrad_nnfs.engine import (
     TensorBase,
     detect_anomaly,
@@ -48,7 +49,7 @@ _FLOAT16 = np.dtype(np.float16)
 def set_default_dtype(dtype: Any) -> None:
     """Set the float dtype that float lists, scalars and new parameters get (float32 at start)."""
     global _default_dtype
-    dtype = _check_dtype(dtype, "set_default_dtype")
+    dtype = check_dtype(dtype, "set_default_dtype")
     if dtype.kind != "f":
         raise TypeError(f"set_default_dtype: expected a float dtype, got {dtype}")
     _default_dtype = dtype
@@ -65,11 +66,10 @@ def manual_seed(seed: int) -> None:
 
 
 def _check_seed(seed: Any, where: str) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"{where}: seed must be an int, got {type(seed).__name__} {seed!r}")
+    seed = check_int(seed, where, "seed")
     if not 0 <= seed < 2**32:
         raise ValueError(f"{where}: seed must be in 0..2**32 - 1, got {seed}")
-    return int(seed)
+    return seed
 
 
 def set_matmul_precision(precision: str) -> None:
@@ -156,23 +156,8 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             f"from {type(data).__name__}"
         )
     if dtype is not None:
-        array = array.astype(_check_dtype(dtype, "Tensor"), copy=False)
+        array = array.astype(check_dtype(dtype, "Tensor"), copy=False)
     return array
-
-
-def _check_dtype(dtype: Any, where: str) -> np.dtype:
-    """`dtype` as a NumPy dtype of numbers (bool, int or float); TypeError otherwise."""
-    try:
-        checked = np.dtype(dtype)
-    except TypeError as error:
-        raise TypeError(
-            f"{where}: {dtype!r} is not a dtype ({error}); pass e.g. np.float32"
-        ) from None
-    if checked.kind not in "biuf":
-        raise TypeError(
-            f"{where}: dtype must be float, int or bool, got {checked}; pass e.g. np.float32"
-        )
-    return checked
 
 
 class Tensor(TensorBase):
@@ -219,7 +204,7 @@ class Tensor(TensorBase):
         if value is None:
             self._grad = None
             return
-        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+        array = _as_array(value)
         if array.dtype.kind not in "biuf":
             raise TypeError(
                 f"grad: a gradient must hold real numbers, got dtype {array.dtype}; pass an "
@@ -302,7 +287,7 @@ class Tensor(TensorBase):
 
     def astype(self, dtype: Any) -> Tensor:
         """Cast to `dtype`; float-to-float casts stay differentiable."""
-        dtype = _check_dtype(dtype, "astype")
+        dtype = check_dtype(dtype, "astype")
         if dtype.kind != "f":
             return Tensor._make(self.data.astype(dtype))
         return ops.Cast.apply(self, dtype=dtype)
@@ -315,7 +300,7 @@ class Tensor(TensorBase):
     @staticmethod
     def _new_shape(shape: tuple[Any, ...], where: str) -> tuple[int, ...]:
         """A constructor's shape (ints or one tuple), every side an int >= 0."""
-        shape = _check_ints(Tensor._shape_arg(shape), f"Tensor.{where}", "every side of shape")
+        shape = check_ints(Tensor._shape_arg(shape), f"Tensor.{where}", "every side of shape")
         if any(side < 0 for side in shape):
             raise ValueError(
                 f"Tensor.{where}: shape {shape} has a negative side; every side must be >= 0"
@@ -357,12 +342,7 @@ class Tensor(TensorBase):
         """Uniform draws in [low, high) from the library stream (or `rng`)."""
         shape = cls._new_shape(shape, "uniform")
         for name, bound in (("low", low), ("high", high)):
-            if isinstance(bound, bool) or not isinstance(bound, numbers.Real):
-                raise TypeError(
-                    f"Tensor.uniform: {name} must be a number, got {type(bound).__name__} {bound!r}"
-                )
-            if not np.isfinite(bound):
-                raise ValueError(f"Tensor.uniform: {name} must be finite, got {bound}")
+            check_number(bound, "Tensor.uniform", name, finite=True)
         if low > high:
             raise ValueError(f"Tensor.uniform: low ({low}) must not exceed high ({high})")
         draws = _resolve_rng(rng).uniform(low, high, shape)
@@ -371,9 +351,7 @@ class Tensor(TensorBase):
     @classmethod
     def eye(cls, n: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """The n x n identity."""
-        _check_ints((n,), "Tensor.eye", "n")
-        if n < 0:
-            raise ValueError(f"Tensor.eye: n must be >= 0, got {n}")
+        check_int(n, "Tensor.eye", "n", minimum=0)
         return cls._new(np.eye(n), dtype, requires_grad)
 
     @classmethod
@@ -397,7 +375,7 @@ class Tensor(TensorBase):
         tensors = [_as_tensor(t) for t in tensors]
         if not tensors:
             raise ValueError("concatenate: got no tensors; pass a non-empty list of tensors")
-        _check_ints((axis,), "concatenate", "axis")
+        check_int(axis, "concatenate", "axis")
         return ops.Concatenate.apply(*tensors, axis=axis)
 
     @staticmethod
@@ -426,7 +404,7 @@ class Tensor(TensorBase):
                 )
             seed = np.ones_like(self.data)
         else:
-            seed = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
+            seed = _as_array(gradient)
             if seed.dtype.kind not in "biuf":
                 raise TypeError(
                     f"backward: gradient must hold numbers, got dtype {seed.dtype}; pass an "
@@ -533,10 +511,7 @@ class Tensor(TensorBase):
         for name, bound in (("lo", lo), ("hi", hi)):
             if bound is None or (type(bound) is float and bound == bound):  # not NaN: fine
                 continue
-            if isinstance(bound, bool) or not isinstance(bound, numbers.Real):
-                raise TypeError(
-                    f"clip: {name} must be a number or None, got {type(bound).__name__} {bound!r}"
-                )
+            check_number(bound, "clip", name, expected="a number or None")
             if np.isnan(bound):
                 raise ValueError(f"clip: {name} is NaN; pass a number, or None for no bound")
         if lo is not None and hi is not None and lo > hi:
@@ -622,14 +597,14 @@ class Tensor(TensorBase):
     # ---- shape -----------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
         """Same data, new shape; takes ints or one tuple, -1 infers one side."""
-        shape = _check_ints(Tensor._shape_arg(shape), "reshape", "every side of shape")
+        shape = check_ints(Tensor._shape_arg(shape), "reshape", "every side of shape")
         return ops.Reshape.apply(self, shape=shape)
 
     def transpose(self, *axes: Any) -> Tensor:
         """Permute axes like numpy.transpose; no axes reverses them."""
         if not axes:
             return ops.Transpose.apply(self, axes=None)
-        axes = _check_ints(Tensor._shape_arg(axes), "transpose", "every axis")
+        axes = check_ints(Tensor._shape_arg(axes), "transpose", "every axis")
         ndim = self.ndim
         # Transpose.backward inverts the permutation with argsort, which needs axes >= 0.
         normalized = tuple(axis + ndim if axis < 0 else axis for axis in axes)
@@ -654,7 +629,7 @@ class Tensor(TensorBase):
 
     def expand(self, *shape: Any) -> Tensor:
         """Broadcast to `shape` (a side of -1 keeps self's); no copy."""
-        shape = _check_ints(Tensor._shape_arg(shape), "expand", "every side of shape")
+        shape = check_ints(Tensor._shape_arg(shape), "expand", "every side of shape")
         offset = len(shape) - self.ndim
         shape = tuple(
             self.shape[i - offset] if side == -1 and i >= offset else side
@@ -685,10 +660,7 @@ class Tensor(TensorBase):
     # ---- regularisation ----------------------------------------------------------------------
     def dropout(self, rate: float, training: bool = True, *, rng: Any = None) -> Tensor:
         """Zero a `rate` fraction of units and scale the rest by 1/(1-rate) (inverted dropout)."""
-        if isinstance(rate, bool) or not isinstance(rate, numbers.Real):
-            raise TypeError(f"dropout: rate must be a number, got {type(rate).__name__} {rate!r}")
-        if not 0 <= rate < 1:
-            raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
+        check_number(rate, "dropout", "rate", below_one=True)
         if not training or rate == 0:
             return self
         keep = 1 - rate
@@ -729,6 +701,11 @@ engine.use_tensor_class(Tensor)
 
 def _as_tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(value)
+
+
+def _as_array(value: Any) -> np.ndarray:
+    """A Tensor's data, or `value` as an ndarray (lists, numbers; an ndarray as it is)."""
+    return np.asarray(value.data if isinstance(value, Tensor) else value)
 
 
 _PLAIN = frozenset((Tensor, *_PLAIN_SCALARS))  # operands taken as they are
@@ -773,7 +750,7 @@ def _check_axis(axis: Any, ndim: int, op: str) -> Axis:
             f"{op}: axis must be None, an int, or a tuple or list of ints, got "
             f"{type(axis).__name__} {axis!r}"
         )
-    _check_ints(axes, op, "every axis")
+    check_ints(axes, op, "every axis")
     sides = max(ndim, 1)
     for a in axes:
         if not -sides <= a < sides:
@@ -787,20 +764,9 @@ def _check_axis(axis: Any, ndim: int, op: str) -> Axis:
     return None if ndim == 0 else axis
 
 
-def _check_ints(values: tuple[Any, ...], op: str, what: str) -> tuple[Any, ...]:
-    """`values` unchanged if every one is an int (bools are not); TypeError naming op otherwise."""
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            shown = f" in {values!r}" if len(values) > 1 else ""
-            raise TypeError(
-                f"{op}: {what} must be an int, got {type(value).__name__} {value!r}{shown}"
-            )
-    return values
-
-
 def _check_new_axis(axis: Any, ndim: int, op: str) -> None:
     """Validate the position of a new axis inserted into a tensor with ndim dimensions."""
-    _check_ints((axis,), op, "axis")
+    check_int(axis, op, "axis")
     if not -ndim - 1 <= axis <= ndim:
         raise ValueError(
             f"{op}: axis {axis} is out of range for inserting an axis into a tensor with {ndim} "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import numbers
 import signal
 import sys
 import threading
@@ -14,10 +13,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from tinygrad_nnfs import nn, ops
+from tinygrad_nnfs._checks import is_int
 from tinygrad_nnfs._tuning import tuned
 from tinygrad_nnfs.datasets import train_val_split
 from tinygrad_nnfs.optim import Optimizer
-from tinygrad_nnfs.tensor import Tensor, no_grad
+from tinygrad_nnfs.tensor import Tensor, _as_array, no_grad
 from tinygrad_nnfs.tensor import detect_anomaly as _detect_anomaly
 
 __all__ = [
@@ -33,10 +33,6 @@ Accuracy = Callable[[np.ndarray, np.ndarray], float]
 Comparisons = Callable[[np.ndarray, np.ndarray], np.ndarray]
 HISTORY_KEYS = ("epoch", "acc", "loss", "data_loss", "reg_loss", "lr", "val_acc", "val_loss")
 LOG_FORMATS = ("epochs", "steps")
-
-
-def _array(values: Any) -> np.ndarray:
-    return values.data if isinstance(values, Tensor) else np.asarray(values)
 
 
 def _categorical_hits(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -137,7 +133,7 @@ def _sample_loss_sum(loss_fn: Any, outputs: Tensor, targets: Any, value: Tensor)
 
 def _samples(where: str, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """X and y as arrays of numbers with the same number of samples (at least one), all finite."""
-    X, y = _array(X), _array(y)
+    X, y = _as_array(X), _as_array(y)
     for name, values in (("X", X), ("y", y)):
         if values.dtype.kind not in "biuf":
             raise TypeError(
@@ -161,13 +157,8 @@ def _samples(where: str, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def _is_int(value: Any) -> bool:
-    """An int, a NumPy int included; a bool is not."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
-
-
 def _check_batch_size(where: str, batch_size: Any) -> None:
-    if batch_size is not None and (not _is_int(batch_size) or batch_size < 1):
+    if batch_size is not None and (not is_int(batch_size) or batch_size < 1):
         raise ValueError(f"{where}: batch_size must be a positive int or None, got {batch_size!r}")
 
 
@@ -297,10 +288,10 @@ def fit(
                 f"fit: {name} must be callable, got {type(function).__name__} {function!r}"
             )
     X, y = _samples("fit", X, y)
-    if not _is_int(epochs) or epochs < 1:
+    if not is_int(epochs) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive int, got {epochs!r}")
     _check_batch_size("fit", batch_size)
-    if not _is_int(print_every) or print_every < 0:
+    if not is_int(print_every) or print_every < 0:
         raise ValueError(
             f"fit: print_every must be an int >= 0 (0 logs nothing), got {print_every!r}"
         )

@@ -11,13 +11,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nnfs.nn.module import Module
-from tinygrad_nnfs.tensor import Tensor, _as_tensor
+from tinygrad_nnfs.tensor import Tensor, _as_array, _as_tensor
 
 __all__ = ["Identity", "ReLU", "Sigmoid", "Softmax", "Tanh"]
-
-
-def _values(outputs: Any) -> np.ndarray:
-    return outputs.data if isinstance(outputs, Tensor) else np.asarray(outputs)
 
 
 class _Activation(Module):
@@ -25,7 +21,7 @@ class _Activation(Module):
 
     def predictions(self, outputs: Any) -> np.ndarray:
         """The outputs as they are."""
-        return _values(outputs)
+        return _as_array(outputs)
 
 
 class Identity(_Activation):
@@ -50,7 +46,7 @@ class Sigmoid(Module):
 
     def predictions(self, outputs: Any) -> np.ndarray:
         """(outputs > 0.5) * 1, the book's class of each output."""
-        return (_values(outputs) > 0.5) * 1
+        return (_as_array(outputs) > 0.5) * 1
 
 
 class Tanh(_Activation):
@@ -71,7 +67,7 @@ class Softmax(Module):
 
     def predictions(self, outputs: Any) -> np.ndarray:
         """The class of highest probability in each row."""
-        return np.argmax(_values(outputs), axis=self.axis)
+        return np.argmax(_as_array(outputs), axis=self.axis)
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"

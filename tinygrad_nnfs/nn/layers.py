@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 
 from tinygrad_nnfs import ops
+from tinygrad_nnfs._checks import check_dtype, check_int, check_number
 from tinygrad_nnfs.nn.module import Module
 from tinygrad_nnfs.tensor import (
     Tensor,
     _as_tensor,
-    _check_dtype,
     _resolve_rng,
     _standard_normal,
     get_default_dtype,
@@ -30,16 +29,16 @@ _REGULARIZERS = (
 
 
 def _check_size(layer: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{layer}: {name} must be an int, got {type(value).__name__} {value!r}")
-    if value <= 0:
-        raise ValueError(f"{layer}: {name} must be positive, got {value}")
-    return int(value)
+    """A layer's size: an int > 0."""
+    size = check_int(value, layer, name)
+    if size <= 0:
+        raise ValueError(f"{layer}: {name} must be positive, got {size}")
+    return size
 
 
 def _check_strength(layer: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{layer}: {name} must be a number, got {type(value).__name__} {value!r}")
+    """A regularizer strength or weight scale: a finite number >= 0, as a float."""
+    check_number(value, layer, name)
     if not (math.isfinite(value) and value >= 0):
         raise ValueError(f"{layer}: {name} must be a finite number >= 0, got {value}")
     return float(value)
@@ -84,7 +83,7 @@ class Dense(Module):
         )
         for name, value in zip(_REGULARIZERS, strengths, strict=True):
             setattr(self, name, _check_strength(layer, name, value))
-        dtype = get_default_dtype() if dtype is None else _check_dtype(dtype, layer)
+        dtype = get_default_dtype() if dtype is None else check_dtype(dtype, layer)
         if dtype.kind != "f":
             raise TypeError(f"{layer}: dtype must be a float dtype, got {dtype}")
         weight_scale = _check_strength(layer, "weight_scale", weight_scale)
@@ -122,8 +121,7 @@ class Dropout(Module):
     """
 
     def __init__(self, rate: float) -> None:
-        if isinstance(rate, bool) or not isinstance(rate, numbers.Real):
-            raise TypeError(f"Dropout: rate must be a number, got {type(rate).__name__}")
+        check_number(rate, "Dropout", "rate")
         if not 0 <= rate < 1:
             raise ValueError(
                 f"Dropout: rate (the fraction of units dropped) must be in [0, 1), got {rate}"

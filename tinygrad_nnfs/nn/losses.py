@@ -13,7 +13,7 @@ import numpy as np
 from tinygrad_nnfs import ops
 from tinygrad_nnfs.engine import _user_stacklevel, settings
 from tinygrad_nnfs.nn.module import Module
-from tinygrad_nnfs.tensor import Tensor, _as_tensor
+from tinygrad_nnfs.tensor import Tensor, _as_array, _as_tensor
 
 __all__ = [
     "BinaryCrossentropy",
@@ -22,10 +22,6 @@ __all__ = [
     "MeanSquaredError",
     "SoftmaxCrossEntropy",
 ]
-
-
-def _as_array(values: Any) -> np.ndarray:
-    return values.data if isinstance(values, Tensor) else np.asarray(values)
 
 
 def _predictions(loss: Module, predictions: Any, *, classes: bool) -> Tensor:

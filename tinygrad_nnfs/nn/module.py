@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import numbers
 import os
 import re
 import uuid
@@ -16,8 +15,9 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from tinygrad_nnfs._checks import check_int
 from tinygrad_nnfs.engine import mark_changed
-from tinygrad_nnfs.tensor import Tensor
+from tinygrad_nnfs.tensor import Tensor, _as_array
 
 if os.name == "posix":
     import fcntl  # advisory locks tell a live save's temporary file from a killed save's
@@ -139,7 +139,7 @@ class Module:
         checked = []
         for name, param in params.items():
             value = state_dict[name]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            array = _as_array(value)
             if array.dtype.kind not in "biuf":
                 raise ValueError(
                     f"load_state_dict: key {name!r} holds {type(value).__name__} data (dtype "
@@ -421,10 +421,7 @@ class Sequential(Module):
     def __getitem__(self, index: int | slice) -> Module:
         if isinstance(index, slice):
             return Sequential(*list(self)[index])
-        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-            raise TypeError(
-                f"Sequential: index must be an int or a slice, got {type(index).__name__} {index!r}"
-            )
+        check_int(index, "Sequential", "index", expected="an int or a slice")
         if not -self._length <= index < self._length:
             raise IndexError(f"Sequential: index {index} out of range for {self._length} modules")
         return getattr(self, str(index % self._length))

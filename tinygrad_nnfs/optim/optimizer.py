@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
@@ -10,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nnfs._checks import check_number, is_int
 from tinygrad_nnfs.engine import mark_changed, settings
 from tinygrad_nnfs.nn.module import cast_for_load
 from tinygrad_nnfs.tensor import Tensor
@@ -125,11 +125,7 @@ class Optimizer(ABC):
         }
         _check_keys(self, where, state_dict, expected, extra_allowed=False)
         iterations = _scalar(where, "iterations", state_dict["iterations"])
-        if (
-            isinstance(iterations, bool)
-            or not isinstance(iterations, numbers.Integral)
-            or iterations < 0
-        ):
+        if not is_int(iterations) or iterations < 0:
             raise ValueError(f"{where}: iterations must be an int >= 0, got {iterations!r}")
         current_learning_rate = _scalar(
             where, "current_learning_rate", state_dict["current_learning_rate"]
@@ -294,14 +290,9 @@ def _check_params(where: str, params: Any) -> list[Tensor]:
 
 def _check_number(where: str, name: str, value: Any, *, fraction: bool) -> float:
     """A finite real hyper-parameter, >= 0, and < 1 if it is a `fraction`, as a Python float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{where}: {name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if fraction and not 0.0 <= value < 1.0:
-        raise ValueError(f"{where}: {name} must be in [0, 1), got {value}")
-    if not math.isfinite(value) or value < 0.0:
-        raise ValueError(f"{where}: {name} must be finite and >= 0, got {value}")
-    return value
+    return check_number(
+        value, where, name, expected="a real number", finite=True, minimum=0, below_one=fraction
+    )
 
 
 def _check_keys(
