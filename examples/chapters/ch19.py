@@ -21,14 +21,20 @@ from _fashion import data_folder
 from tinygrad_nnfs import Model, datasets, nn, nnfs_init, optim
 
 
-def main(
-    *,
-    epochs: int = 10,
-    batch_size: int = 128,
-    path: str = "fashion_mnist_images",
-    dtype: str = "float32",
-):
-    """Train the book's Fashion-MNIST model; return (history, model)."""
+def fashion_model(n_inputs: int) -> Model:
+    """The book's model: Dense(n_inputs, 128), ReLU, Dense(128, 128), ReLU, Dense(128, 10)."""
+    model = Model()
+    model.add(nn.Dense(n_inputs, 128))
+    model.add(nn.ReLU())
+    model.add(nn.Dense(128, 128))
+    model.add(nn.ReLU())
+    model.add(nn.Dense(128, 10))
+    model.add(nn.Softmax())
+    return model
+
+
+def train(*, epochs: int, batch_size: int, path: str, dtype: str):
+    """The book's chapter-19 program; return (history, model, X_test, y_test)."""
     nnfs_init(default_dtype=dtype, dot_precision_workaround=dtype == "float32")
 
     # Create dataset
@@ -44,25 +50,13 @@ def main(
     X = (X.reshape(X.shape[0], -1).astype(np.float32) - 127.5) / 127.5
     X_test = (X_test.reshape(X_test.shape[0], -1).astype(np.float32) - 127.5) / 127.5
 
-    # Instantiate the model
-    model = Model()
-
-    # Add layers
-    model.add(nn.Dense(X.shape[1], 128))
-    model.add(nn.ReLU())
-    model.add(nn.Dense(128, 128))
-    model.add(nn.ReLU())
-    model.add(nn.Dense(128, 10))
-    model.add(nn.Softmax())
-
-    # Set loss, optimizer and accuracy objects
+    # Instantiate the model, set loss, optimizer and accuracy objects, finalize it
+    model = fashion_model(X.shape[1])
     model.set(
         loss=nn.CategoricalCrossentropy(),
         optimizer=optim.Adam(decay=1e-3),
         accuracy="categorical",
     )
-
-    # Finalize the model
     model.finalize()
 
     # Train the model
@@ -74,7 +68,18 @@ def main(
         batch_size=batch_size,
         print_every=100,
     )
+    return history, model, X_test, y_test
 
+
+def main(
+    *,
+    epochs: int = 10,
+    batch_size: int = 128,
+    path: str = "fashion_mnist_images",
+    dtype: str = "float32",
+):
+    """Train the book's Fashion-MNIST model; return (history, model)."""
+    history, model, _, _ = train(epochs=epochs, batch_size=batch_size, path=path, dtype=dtype)
     return history, model
 
 

@@ -13,10 +13,7 @@ Run `python examples/chapters/ch20.py` (from the folder holding fashion_mnist_im
 
 from __future__ import annotations
 
-import numpy as np
-from _fashion import data_folder
-
-from tinygrad_nnfs import Model, datasets, nn, nnfs_init, optim
+from ch19 import train
 
 
 def main(
@@ -27,50 +24,8 @@ def main(
     dtype: str = "float32",
 ):
     """Train the book's Fashion-MNIST model and evaluate it; return (history, model)."""
-    nnfs_init(default_dtype=dtype, dot_precision_workaround=dtype == "float32")
-
-    # Create dataset
-    X, y, X_test, y_test = datasets.fashion_mnist(data_folder(path))
-
-    # Shuffle the training dataset
-    keys = np.array(range(X.shape[0]))
-    np.random.shuffle(keys)
-    X = X[keys]
-    y = y[keys]
-
-    # Scale and reshape samples
-    X = (X.reshape(X.shape[0], -1).astype(np.float32) - 127.5) / 127.5
-    X_test = (X_test.reshape(X_test.shape[0], -1).astype(np.float32) - 127.5) / 127.5
-
-    # Instantiate the model
-    model = Model()
-
-    # Add layers
-    model.add(nn.Dense(X.shape[1], 128))
-    model.add(nn.ReLU())
-    model.add(nn.Dense(128, 128))
-    model.add(nn.ReLU())
-    model.add(nn.Dense(128, 10))
-    model.add(nn.Softmax())
-
-    # Set loss, optimizer and accuracy objects
-    model.set(
-        loss=nn.CategoricalCrossentropy(),
-        optimizer=optim.Adam(decay=1e-3),
-        accuracy="categorical",
-    )
-
-    # Finalize the model
-    model.finalize()
-
-    # Train the model
-    history = model.train(
-        X,
-        y,
-        validation_data=(X_test, y_test),
-        epochs=epochs,
-        batch_size=batch_size,
-        print_every=100,
+    history, model, X_test, y_test = train(
+        epochs=epochs, batch_size=batch_size, path=path, dtype=dtype
     )
 
     # Evaluate the model

@@ -15,22 +15,9 @@ fashion_mnist_images); it writes the two files to the current folder, as the boo
 
 from __future__ import annotations
 
-import numpy as np
-from _fashion import data_folder
+from ch19 import fashion_model, train
 
-from tinygrad_nnfs import Model, datasets, nn, nnfs_init, optim
-
-
-def fashion_model(n_inputs: int) -> Model:
-    """The book's model: Dense(n_inputs, 128), ReLU, Dense(128, 128), ReLU, Dense(128, 10)."""
-    model = Model()
-    model.add(nn.Dense(n_inputs, 128))
-    model.add(nn.ReLU())
-    model.add(nn.Dense(128, 128))
-    model.add(nn.ReLU())
-    model.add(nn.Dense(128, 10))
-    model.add(nn.Softmax())
-    return model
+from tinygrad_nnfs import Model, nn
 
 
 def main(
@@ -43,32 +30,9 @@ def main(
     dtype: str = "float32",
 ):
     """Train, evaluate, save and load the book's model; return (history, loaded model)."""
-    nnfs_init(default_dtype=dtype, dot_precision_workaround=dtype == "float32")
-
-    # Create dataset, shuffle the training dataset, scale and reshape samples
-    X, y, X_test, y_test = datasets.fashion_mnist(data_folder(path))
-    keys = np.array(range(X.shape[0]))
-    np.random.shuffle(keys)
-    X = X[keys]
-    y = y[keys]
-    X = (X.reshape(X.shape[0], -1).astype(np.float32) - 127.5) / 127.5
-    X_test = (X_test.reshape(X_test.shape[0], -1).astype(np.float32) - 127.5) / 127.5
-
-    # Instantiate the model, set loss, optimizer and accuracy, finalize, train, evaluate
-    model = fashion_model(X.shape[1])
-    model.set(
-        loss=nn.CategoricalCrossentropy(),
-        optimizer=optim.Adam(decay=1e-3),
-        accuracy="categorical",
-    )
-    model.finalize()
-    history = model.train(
-        X,
-        y,
-        validation_data=(X_test, y_test),
-        epochs=epochs,
-        batch_size=batch_size,
-        print_every=100,
+    # Chapter 20's program: the book's model trained on Fashion-MNIST, then evaluated
+    history, model, X_test, y_test = train(
+        epochs=epochs, batch_size=batch_size, path=path, dtype=dtype
     )
     model.evaluate(X_test, y_test)
 
@@ -76,7 +40,7 @@ def main(
     model.save_parameters(parameters_path)
 
     # A new model of the same layers, without an optimizer: it only evaluates
-    model = fashion_model(X.shape[1])
+    model = fashion_model(X_test.shape[1])
     model.set(loss=nn.CategoricalCrossentropy(), accuracy="categorical")
     model.finalize()
 
