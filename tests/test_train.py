@@ -2,6 +2,8 @@
 
 import os
 import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -418,3 +420,27 @@ def test_fit_warns_of_a_nan_loss_at_the_users_fit_line():
     with pytest.warns(RuntimeWarning, match="the loss is nan") as caught:
         fit(model, nn.SoftmaxCrossEntropy(), optim.SGD(model.parameters()), X, y, print_every=0)
     assert {w.filename for w in caught if "the loss" in str(w.message)} == {__file__}
+
+
+def test_fit_progress_bar_counts_epochs_and_carries_the_log(capsys):
+    X, y = _data()
+    model = _classifier()
+    fit(
+        model, nn.SoftmaxCrossEntropy(), optim.SGD(model.parameters()), X, y, epochs=3,
+        print_every=1, progress=True,
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert "3/3" in captured.err and "epoch" in captured.err  # tqdm's bar, on stderr
+    assert captured.out.count("epoch: ") == 3  # the log lines, written above the bar
+
+
+def test_importing_the_package_and_training_without_a_bar_need_no_tqdm():
+    probe = (
+        "import sys; sys.modules['tqdm'] = None; import numpy as np; "
+        "from tinygrad_nnfs import nn, optim; from tinygrad_nnfs.train import fit; "
+        "m = nn.Sequential(nn.Dense(1, 1)); X = np.ones((4, 1), np.float32); "
+        "fit(m, nn.MeanSquaredError(), optim.SGD(m.parameters()), X, X, print_every=0); "
+        "print('ok')"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr

@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from tinygrad_nnfs import nn, ops
 from tinygrad_nnfs._checks import is_int
@@ -315,7 +314,7 @@ def fit(
     total = epochs * len(batches) if steps else epochs
     if progress is None:
         progress = total >= 1000 and sys.stderr.isatty()
-    bar = tqdm(total=total, disable=not progress, unit="step" if steps else "epoch")
+    bar = _progress_bar(total, "step" if steps else "epoch") if progress else _NO_BAR
     log = bar.write if progress else (log or print)
     say = log if print_every else _silent
     history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
@@ -361,6 +360,26 @@ def fit(
 
 def _silent(line: str) -> None:
     """The log of print_every=0."""
+
+
+class _NoBar:
+    """What fit calls on a progress bar, doing nothing: the run shows none."""
+
+    def update(self) -> None:
+        """Nothing to advance."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+_NO_BAR = _NoBar()
+
+
+def _progress_bar(total: int, unit: str) -> Any:
+    """A tqdm bar (a widget in a notebook); tqdm is imported only when a bar is shown."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit=unit)
 
 
 class _Tally:

@@ -15,46 +15,15 @@ Run `python examples/chapters/ch11.py`.
 from __future__ import annotations
 
 import numpy as np
+from ch10 import main as train
 
-from tinygrad_nnfs import datasets, nn, nnfs_init, optim
+from tinygrad_nnfs import datasets, nn
 
 
 def main(*, epochs: int = 10001, samples: int = 100, dtype: str = "float32"):
     """Train and test the book's network; return (history, [dense1, dense2], validation)."""
-    nnfs_init(default_dtype=dtype, dot_precision_workaround=dtype == "float32")
-
-    X, y = datasets.spiral_data(samples=samples, classes=3)
-
-    dense1 = nn.Dense(2, 64)
-    activation1 = nn.ReLU()
-    dense2 = nn.Dense(64, 3)
-    loss_activation = nn.SoftmaxCrossEntropy()  # softmax and cross-entropy, fused
-    optimizer = optim.Adam(
-        dense1.parameters() + dense2.parameters(), learning_rate=0.05, decay=5e-7
-    )
-
-    history = {"loss": [], "acc": [], "lr": []}
-    for epoch in range(epochs):
-        output = dense2(activation1(dense1(X)))  # the logits
-        loss = loss_activation(output, y)
-
-        predictions = np.argmax(output.softmax(axis=1).data, axis=1)
-        accuracy = np.mean(predictions == y)
-
-        history["loss"].append(loss.item())
-        history["acc"].append(float(accuracy))
-        history["lr"].append(optimizer.current_learning_rate)
-        if not epoch % 100:
-            print(
-                f"epoch: {epoch}, "
-                + f"acc: {accuracy:.3f}, "
-                + f"loss: {loss.item():.3f}, "
-                + f"lr: {optimizer.current_learning_rate}"
-            )
-
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    history, (dense1, dense2) = train(epochs=epochs, samples=samples, dtype=dtype)
+    activation1, loss_activation = nn.ReLU(), nn.SoftmaxCrossEntropy()
 
     # Validate the model on a test data set drawn after training
     X_test, y_test = datasets.spiral_data(samples=samples, classes=3)
