@@ -293,3 +293,18 @@ def test_model_without_optimizer_evaluates_but_does_not_train():
     assert loss == pytest.approx(np.log(3), rel=0.05) and accuracy in (0.0, 1.0)
     with pytest.raises(RuntimeError, match="set an optimizer first"):
         model.train([[0.0, 1.0]], [1])
+
+
+def test_model_train_shows_a_progress_bar_in_a_terminal_or_notebook(monkeypatch, capsys):
+    import tinygrad_nnfs.model as model_module
+
+    model = _small_model()
+    X, y = np.zeros((8, 2), np.float32), np.zeros(8, np.int64)
+    monkeypatch.setattr(model_module, "_interactive", lambda: True)
+    model.train(X, y, epochs=2, batch_size=4)
+    shown = capsys.readouterr()
+    assert "4/4" in shown.err  # two epochs of two steps, on stderr
+    assert shown.out.count("training, acc: ") == 2  # the book's lines, above the bar
+    monkeypatch.setattr(model_module, "_interactive", lambda: False)
+    model.train(X, y, epochs=1)
+    assert capsys.readouterr().err == ""

@@ -85,8 +85,6 @@ class _Score:
     """Scores batches as the book's Accuracy classes do: the mean of per-sample comparisons,
     which it also counts over an epoch (its accumulated_sum); or a user's accuracy function."""
 
-    precision: Any = None  # a regression score's std(y_train) / 250, kept by Model.save
-
     def __init__(self, compare: Comparisons | None = None, accuracy: Accuracy | None = None):
         self.compare, self.accuracy = compare, accuracy
 
@@ -103,15 +101,9 @@ class _Score:
         if chosen is binary_accuracy:
             return cls(_binary_hits)
         if chosen is regression_accuracy:
-            return cls.regression(np.std(y_train) / 250)
+            precision = np.std(y_train) / 250
+            return cls(lambda outputs, targets: np.absolute(outputs - targets) < precision)
         return cls(accuracy=chosen)
-
-    @classmethod
-    def regression(cls, precision: Any) -> _Score:
-        """|prediction - target| < precision."""
-        score = cls(lambda outputs, targets: np.absolute(outputs - targets) < precision)
-        score.precision = precision
-        return score
 
     def __call__(self, outputs: np.ndarray, targets: np.ndarray) -> tuple[float, Any, int]:
         """(the batch's accuracy, its hits, its count), hits summed as the book does."""
