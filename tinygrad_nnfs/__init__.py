@@ -1,14 +1,15 @@
 """tinygrad_nnfs: an autograd engine on NumPy for readers of Neural Networks from Scratch."""
 
-from tinygrad_nnfs import datasets, nn, optim
+from tinygrad_nnfs import datasets, functional, nn, optim
 from tinygrad_nnfs.engine import Function
-from tinygrad_nnfs.gradcheck import GradcheckError, gradcheck
+from tinygrad_nnfs.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_nnfs.model import Model
 from tinygrad_nnfs.tensor import (
     Tensor,
     detect_anomaly,
     enable_grad,
     get_matmul_precision,
+    grad,
     is_grad_enabled,
     manual_seed,
     nnfs_init,
@@ -26,8 +27,11 @@ __all__ = [
     "detect_anomaly",
     "draw_graph",
     "enable_grad",
+    "functional",
     "get_matmul_precision",
+    "grad",
     "gradcheck",
+    "gradgradcheck",
     "is_grad_enabled",
     "manual_seed",
     "nn",

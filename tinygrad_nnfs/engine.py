@@ -27,6 +27,7 @@ __all__ = [
     "TensorBase",
     "detect_anomaly",
     "enable_grad",
+    "grad_array",
     "is_grad_enabled",
     "no_grad",
     "run_backward",
@@ -169,12 +170,15 @@ class TensorBase:
 # The class of the tensors that Function.apply makes: tinygrad_nnfs.Tensor, which tensor.py
 # registers when it is defined (this module may not import it).
 _tensor_class: type[TensorBase] = TensorBase
+_graph_backend: Any = None  # the `xp` of backward passes that build a graph
 
 
-def use_tensor_class(cls: type[TensorBase]) -> None:
-    """Make `cls` the class of the results of every op."""
-    global _tensor_class
+def use_tensor_class(cls: type[TensorBase], graph_backend: Any) -> None:
+    """Make `cls` the class of the results of every op, and `graph_backend` the `xp` of
+    backward passes that build a graph (differentiable functions with NumPy's names)."""
+    global _tensor_class, _graph_backend
     _tensor_class = cls
+    _graph_backend = graph_backend
 
 
 creation_order = itertools.count()  # numbers the recorded ops: a topological order for free
@@ -214,9 +218,16 @@ class Function:
     `needs_input_grad` says, per input, whether it required grad when forward ran (as in
     PyTorch): backward may return None, and skip the work, where it is False. `apply` sets
     `parents` and `needs_input_grad`; make a Function only through it.
+
+    Under `backward(create_graph=True)` backward runs on Tensors instead: `grad` and the
+    saved inputs and output are the graph's Tensors, and `self.xp` is a namespace of
+    differentiable functions with NumPy's names (`xp.exp`, `xp.where`, ...) where it is
+    `numpy` otherwise; a backward written with arithmetic and `self.xp` is thereby
+    differentiable again.
     """
 
     __slots__ = ("created_at", "input_shapes", "needs_input_grad", "parents", "saved")
+    xp: Any = np  # the functions backward calls: NumPy, or Tensor ops when building a graph
 
     def forward(self, *inputs: Any, **options: Any) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must define forward")
@@ -232,8 +243,24 @@ class Function:
         """Keep what backward needs; read it back as `self.saved`."""
         self.saved = arrays
 
+    def graph_saved(self, output: TensorBase) -> tuple[Any, ...]:
+        """`saved` for a backward that builds a graph: the saved inputs and the output as the
+        Tensors they are (inputs matched by position first), constants as they are.
+
+        A float array derived in forward cannot be differentiated again: an op that saves one
+        overrides this to recompute it from `self.parents` with Tensor ops.
+        """
+        parents = self.parents
+        values = []
+        for position, value in enumerate(getattr(self, "saved", ())):
+            if isinstance(value, np.ndarray | np.generic) and value.dtype.kind == "f":
+                value = _graph_value(self, value, position, parents, output)
+            values.append(value)
+        return tuple(values)
+
     def check_finite(self, results: Any, stage: str, inputs: Any = ()) -> None:
         """Under detect_anomaly(): raise FloatingPointError if a result holds NaN or inf."""
+        results = [r._data if isinstance(r, TensorBase) else r for r in results]
         if all(r is None or np.isfinite(r).all() for r in results):
             return
         shapes = getattr(self, "input_shapes", None) or "unknown"
@@ -282,8 +309,11 @@ class Function:
             raise ValueError(
                 f"{cls.__name__}: cannot apply to input shapes {shapes}: {error}"
             ) from None
-        if type(out) is not _ndarray:
-            out = np.asarray(out)
+        if type(out) is not _ndarray:  # a NumPy scalar (0-d results) or a number
+            made, out = out, np.asarray(out)
+            saved = getattr(ctx, "saved", ())
+            if any(value is made for value in saved):  # so that graph_saved finds the output
+                ctx.saved = tuple(out if value is made else value for value in saved)
         if modes.anomaly_enabled:
             ctx.created_at = _user_line()
             ctx.input_shapes = [np.shape(a) for a in arrays]
@@ -300,6 +330,70 @@ class Function:
             result.requires_grad = False
             result._ctx = None
         return result
+
+
+def _graph_value(ctx: Function, value: Any, position: int, parents: Any, output: Any) -> Any:
+    """The Tensor (or constant) a saved float array stands for in a graph-building backward."""
+    if value is output._data:
+        return output
+    if position < len(parents):
+        parent = parents[position]
+        if isinstance(parent, TensorBase) and parent._data is value:
+            return parent
+    for parent in parents:
+        if parent is value:  # an ndarray passed as a constant input
+            return value
+        if isinstance(parent, TensorBase) and parent._data is value:
+            return parent
+    raise RuntimeError(
+        f"{type(ctx).__name__}.backward cannot be differentiated again (create_graph=True): "
+        f"forward saved a float array of shape {value.shape} that is neither an input nor the "
+        f"output; save the inputs or the output and compute the rest in backward, or override "
+        f"graph_saved() to recompute it with Tensor ops"
+    )
+
+
+_graph_classes: dict[type, type] = {}
+
+
+def _graph_class(cls: type[Function]) -> type[Function]:
+    """cls with `xp` set to the Tensor ops: its backward then records what it computes."""
+    graph_cls = _graph_classes.get(cls)
+    if graph_cls is None:
+        attributes = {"__slots__": (), "xp": _graph_backend, "__qualname__": cls.__qualname__}
+        graph_cls = _graph_classes[cls] = type(cls.__name__, (cls,), attributes)
+    return graph_cls
+
+
+def _backward_building_graph(node: TensorBase, ctx: Function, grad: TensorBase) -> tuple:
+    """ctx's backward on Tensors, recorded: its gradients can be differentiated again."""
+    twin = _new(_graph_class(type(ctx)))
+    twin.parents = ctx.parents
+    twin.needs_input_grad = ctx.needs_input_grad
+    name = type(ctx).__name__
+    try:
+        twin.saved = ctx.graph_saved(node)
+        if hasattr(ctx, "__dict__"):  # a user's op may keep values in attributes too
+            twin.__dict__.update(ctx.__dict__)
+        with enable_grad():
+            grads = twin.backward(grad)
+    except (TypeError, AttributeError, ValueError) as error:
+        raise RuntimeError(
+            f"{name}.backward cannot be differentiated again (create_graph=True): it failed on "
+            f"Tensors with {type(error).__name__}: {error}; write it with arithmetic on grad "
+            f"and its saved values, and self.xp functions (not numpy's)"
+        ) from error
+    if type(grads) is not tuple:
+        grads = (grads,) if len(ctx.parents) == 1 else tuple(grads)
+    for index, value in enumerate(grads):
+        if value is not None and not isinstance(value, TensorBase):
+            raise RuntimeError(
+                f"{name}.backward cannot be differentiated again (create_graph=True): its "
+                f"gradient for input {index} is a {type(value).__name__}, computed outside the "
+                f"graph; build it from grad and the saved values with Tensor arithmetic and "
+                f"self.xp functions"
+            )
+    return grads
 
 
 # ---- in-place changes and backward --------------------------------------------------------------
@@ -331,7 +425,13 @@ def check_unchanged(node: TensorBase) -> None:
             )
 
 
-def run_backward(root: TensorBase, seed: np.ndarray) -> None:
+def run_backward(
+    root: TensorBase,
+    seed: Any,
+    *,
+    create_graph: bool = False,
+    inputs: list[TensorBase] | None = None,
+) -> list[Any] | None:
     """Pass gradients from root to every tensor it depends on, each node after its consumers.
 
     A node is ready once every op that consumed it has passed its gradient back. `apply`
@@ -339,15 +439,23 @@ def run_backward(root: TensorBase, seed: np.ndarray) -> None:
     done (the common case, a plain stack). A node with several, some perhaps outside this
     graph, waits in a heap keyed by minus its creation number: an op's inputs exist before
     its output, so once no single-consumer node is left, the newest waiting node has
-    received all the gradient it will get. Non-leaf tensors hold the gradient of the
-    latest backward only.
+    received all the gradient it will get.
+
+    Without `inputs` (backward()) gradients are added into the leaves' .grad, and each
+    non-leaf tensor keeps the gradient of this pass. With `inputs` (grad()) no .grad is
+    touched: the gradient of each input is returned (None where none arrived). With
+    `create_graph`, gradients are Tensors computed by recorded ops.
     """
-    if root._ctx is None:  # backward on a leaf: its gradient is the seed
-        with _accumulating:
-            root._grad = seed if root._grad is None else root._grad + seed
-        return
-    root._grad = seed
-    owned = {id(root)}  # gradient arrays the engine made and may add into in place
+    wanted = None if inputs is None else {id(x): x for x in inputs}
+    found: dict[int, Any] = {}  # grad(): the gradients of the wanted inputs
+    if root._ctx is None:  # the root is a leaf: its gradient is the seed
+        if wanted is None:
+            with _accumulating:
+                root._grad = seed if root._grad is None else root._grad + seed
+            return None
+        return [seed if x is root else None for x in inputs]
+    pending = {id(root): seed}  # the gradient received so far, per node still to pass it on
+    owned = set() if create_graph else {id(root)}  # arrays this pass made: added in place
     seen = set()  # nodes with several consumers, once reached
     ready = [root]  # nodes whose consumers are all done: their only one, or the root
     heap = []  # nodes with several consumers, newest first
@@ -358,16 +466,24 @@ def run_backward(root: TensorBase, seed: np.ndarray) -> None:
     while True:
         while ready:
             node = ready.pop()
+            grad = pending.pop(id(node), None)
+            if wanted is None:
+                node._grad = grad
+            elif id(node) in wanted:
+                found[id(node)] = grad
             ctx = node._ctx
             parents = ctx.parents
             if node._seq < last_change:  # something changed in place since this op ran
                 check_unchanged(node)
-            if node._grad is None:  # every op downstream returned None for it: so does it
+            if grad is None:  # every op downstream returned None for it: so does it
                 grads = (None,) * len(parents)  # (its inputs are still reached: old grads go)
             else:
-                grads = ctx.backward(node._grad)
-                if type(grads) is not tuple:
-                    grads = (grads,) if len(parents) == 1 else tuple(grads)
+                if create_graph:
+                    grads = _backward_building_graph(node, ctx, grad)
+                else:
+                    grads = ctx.backward(grad)
+                    if type(grads) is not tuple:
+                        grads = (grads,) if len(parents) == 1 else tuple(grads)
                 if len(grads) != len(parents):
                     raise RuntimeError(
                         f"{type(ctx).__name__}.backward returned {len(grads)} gradients for "
@@ -392,12 +508,11 @@ def run_backward(root: TensorBase, seed: np.ndarray) -> None:
                         grad = _conform(grad, data, ctx)
                 if parent._ctx is not None:
                     if parent._consumers == 1:  # this op was its only consumer: it is ready
-                        parent._grad = grad
+                        pending[id(parent)] = grad
                         make_ready(parent)
                         continue
                     if id(parent) not in seen:
                         seen.add(id(parent))
-                        parent._grad = None
                         # id breaks ties of copied graphs, whose nodes share creation numbers
                         heappush(heap, (-parent._seq, id(parent), parent))
                 if grad is None:
@@ -405,36 +520,59 @@ def run_backward(root: TensorBase, seed: np.ndarray) -> None:
                 if parent._ctx is None:  # a leaf: added at the end, under the lock
                     leaf_grads.append((parent, grad))
                 else:
-                    _accumulate(parent, grad, owned)
+                    _accumulate(pending, id(parent), grad, owned)
         if not heap:
             break
         make_ready(heappop(heap)[-1])
+    if wanted is not None:
+        for leaf, grad in leaf_grads:
+            if id(leaf) in wanted:
+                _accumulate(found, id(leaf), grad, owned)
+        return [found.get(id(x)) for x in inputs]
     # A leaf (a parameter) may be shared with a backward running in another thread: its
     # gradients are added under one lock, once per pass, in the order they were computed.
     with _accumulating:
         for leaf, grad in leaf_grads:
-            _accumulate(leaf, grad, owned)
+            leaf._grad = _sum(leaf._grad, grad)
+    return None
 
 
-def _accumulate(tensor: TensorBase, grad: np.ndarray, owned: set[int]) -> None:
-    """Add grad into tensor's gradient; in place only into an array this pass made (`owned`)."""
-    existing = tensor._grad
+def _accumulate(grads: dict[int, Any], key: int, grad: Any, owned: set[int]) -> None:
+    """Add grad into grads[key]; in place only into an array this pass made (`owned`)."""
+    existing = grads.get(key)
     if existing is None:
-        tensor._grad = grad
-    elif id(tensor) in owned:
+        grads[key] = grad
+    elif key in owned:
         existing += grad
     else:  # never write into an array we do not own: it may be another node's grad
-        tensor._grad = np.asarray(existing + grad)  # ours now, to add into in place
-        owned.add(id(tensor))
+        grads[key] = _sum(existing, grad)
+        if type(grads[key]) is _ndarray:
+            owned.add(key)  # ours now, to add into in place
 
 
-def _conform(grad: Any, data: np.ndarray, ctx: Any) -> np.ndarray:
-    """A gradient as an array of its input's shape and dtype (NumPy scalars, broadcasting).
+def _sum(existing: Any, grad: Any) -> Any:
+    """existing + grad as a new array (or Tensor, when either is one); grad if existing is None."""
+    if existing is None:
+        return grad
+    total = existing + grad
+    return total if isinstance(total, TensorBase) else np.asarray(total)
+
+
+def grad_array(tensor: TensorBase) -> np.ndarray | None:
+    """tensor's gradient as an ndarray (a create_graph backward leaves a Tensor), or None."""
+    grad = tensor._grad
+    return grad._data if isinstance(grad, TensorBase) else grad
+
+
+def _conform(grad: Any, data: np.ndarray, ctx: Any) -> Any:
+    """A gradient as an array (or Tensor) of its input's shape and dtype (NumPy scalars,
+    broadcasting).
 
     After nnfs_init() a float gradient wider than its input keeps its dtype: the book's
     NumPy promotes (a float32 layer behind a float64 dropout mask gets float64 gradients).
     """
-    grad = np.asarray(grad)
+    if not isinstance(grad, TensorBase):
+        grad = np.asarray(grad)
     if grad.shape != data.shape:
         grad = unbroadcast(grad, data.shape, ctx)
     if grad.dtype == data.dtype or (
@@ -444,16 +582,21 @@ def _conform(grad: Any, data: np.ndarray, ctx: Any) -> np.ndarray:
     return grad.astype(data.dtype)
 
 
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], ctx: Any = None) -> np.ndarray:
-    """Sum a gradient over the axes along which an operand of `shape` was broadcast."""
-    grad = np.asarray(grad)
+def unbroadcast(grad: Any, shape: tuple[int, ...], ctx: Any = None) -> Any:
+    """Sum a gradient (an array, or a Tensor) over the axes along which an operand of `shape`
+    was broadcast."""
+    if not isinstance(grad, TensorBase):
+        grad = np.asarray(grad)
     given = grad.shape
     extra = grad.ndim - len(shape)
     if extra >= 0:
         axes = [*range(extra)]
         axes += [i + extra for i, n in enumerate(shape) if n == 1 and given[i + extra] != 1]
         if axes:
-            grad = np.add.reduce(grad, axis=tuple(axes), keepdims=True)
+            if isinstance(grad, TensorBase):
+                grad = grad.sum(axis=tuple(axes), keepdims=True)
+            else:
+                grad = np.add.reduce(grad, axis=tuple(axes), keepdims=True)
     if extra < 0 or grad.shape[extra:] != shape:
         where = f"{type(ctx).__name__}.backward" if ctx is not None else "backward"
         raise RuntimeError(

@@ -11,6 +11,7 @@ import graphviz
 import numpy as np
 
 from tinygrad_nnfs._checks import is_int
+from tinygrad_nnfs.engine import grad_array
 
 if TYPE_CHECKING:  # Tensor.draw imports this module, so the import is for type hints only
     from tinygrad_nnfs.tensor import Tensor
@@ -166,7 +167,7 @@ def _tensor_label(tensor: Tensor, show_data: bool, show_grad: bool) -> str:
     if show_data:
         rows.append(f'<FONT POINT-SIZE="9">data {html.escape(_summarize(tensor.data))}</FONT>')
     if show_grad and tensor._grad is not None:
-        grad = html.escape(_summarize(tensor._grad))
+        grad = html.escape(_summarize(grad_array(tensor)))
         rows.append(f'<FONT POINT-SIZE="9" COLOR="firebrick">grad {grad}</FONT>')
     cells = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'

@@ -3,20 +3,26 @@
 Each op is a Function: `forward` takes ndarrays and returns one, `backward` takes the
 gradient of the output and returns one gradient per input. Ops never unbroadcast: the
 engine sums a gradient back to its input's shape where gradients accumulate.
+
+Every backward is written once, with arithmetic and the functions of `self.xp`: ArrayMath
+(NumPy) in a first-order backward, TensorMath (the same names as recorded ops) under
+`create_graph=True`, so each derivative can be differentiated again.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
 
-from tinygrad_nnfs.engine import Function, settings
+from tinygrad_nnfs.engine import Function, TensorBase, settings
 
 __all__ = [
     "Abs",
     "Add",
     "Affine",
+    "ArrayMath",
     "BinaryCrossEntropy",
     "Cast",
     "CategoricalCrossEntropy",
@@ -26,6 +32,7 @@ __all__ = [
     "Exp",
     "Expand",
     "Index",
+    "IndexAdd",
     "Log",
     "LogSumExp",
     "MatMul",
@@ -47,7 +54,9 @@ __all__ = [
     "Sub",
     "Sum",
     "Tanh",
+    "TensorMath",
     "Transpose",
+    "Where",
 ]
 
 
@@ -86,16 +95,17 @@ def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 Grads = tuple[np.ndarray | None, ...]
 
 
-def _expand_reduced(grad: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
-    """Give a reduction's gradient back the reduced axes (as length 1) unless keepdims kept them."""
-    return grad if keepdims or axis is None else np.expand_dims(grad, axis)
+def _expand_reduced(xp: Any, grad: Any, axis: Any, keepdims: bool) -> Any:
+    """A reduction's result (or gradient) with the reduced axes back, as length 1, unless
+    keepdims kept them; axis None reduced everything, so the result broadcasts as it is."""
+    return grad if keepdims or axis is None else xp.expand_dims(grad, axis)
 
 
-def _zero_where(condition: Any, values: np.ndarray) -> np.ndarray:
+def _zero_where(xp: Any, condition: Any, values: Any) -> Any:
     """values with 0 where condition holds (a bool, or a bool array broadcasting to values)."""
-    if np.ndim(condition) == 0:  # a Python number's comparison: all or nothing
-        return np.zeros_like(values) if condition else values
-    return np.where(condition, _ZERO[values.dtype], values)
+    if isinstance(condition, bool | np.bool_):  # a Python number's comparison: all or nothing
+        return xp.zeros_like(values) if condition else values
+    return xp.where(condition, _ZERO[values.dtype], values)
 
 
 def _has_integer_array(index: Any) -> bool:
@@ -125,8 +135,60 @@ def _matrix_transpose(a: np.ndarray) -> np.ndarray:
     return a.T if a.ndim == 2 else np.swapaxes(a, -1, -2)
 
 
+def _index_add(grad: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
+    """Zeros of `shape` with grad added at `index` (where repeated integer indices add up)."""
+    out = np.zeros(shape, dtype=grad.dtype)
+    if _has_integer_array(index):
+        np.add.at(out, index, grad)
+    else:
+        out[index] = grad
+    return out
+
+
+def _softmax_cross_entropy_grad(probs: np.ndarray, picked: np.ndarray, grad: Any) -> np.ndarray:
+    """(probs - onehot) / n * grad, written in place into a copy of probs."""
+    grad_logits = probs.copy()
+    grad_logits.reshape(-1)[picked] -= 1
+    grad_logits /= len(picked)
+    if type(grad) is not np.ndarray or grad != 1:  # the loss is usually the root: grad is 1
+        grad_logits *= grad
+    return grad_logits
+
+
+def _values(*xs: Any) -> Any:
+    """The arrays of Tensors (constants as they are): for masks, which have no gradient."""
+    values = tuple(x._data if isinstance(x, TensorBase) else x for x in xs)
+    return values if len(values) > 1 else values[0]
+
+
+class ArrayMath:
+    """What a first-order backward calls besides operators: NumPy, on ndarrays."""
+
+    broadcast_to = staticmethod(np.broadcast_to)
+    exp = staticmethod(np.exp)
+    expand_dims = staticmethod(np.expand_dims)
+    index_add = staticmethod(_index_add)
+    log = staticmethod(np.log)
+    matmul = staticmethod(_matmul)
+    matrix_transpose = staticmethod(_matrix_transpose)
+    sign = staticmethod(np.sign)
+    softmax_cross_entropy_grad = staticmethod(_softmax_cross_entropy_grad)
+    split = staticmethod(np.split)
+    transpose = staticmethod(np.transpose)
+    values = staticmethod(lambda *xs: xs if len(xs) > 1 else xs[0])
+    where = staticmethod(np.where)
+    zeros_like = staticmethod(np.zeros_like)
+
+
+class _Op(Function):
+    """A built-in op: its backward calls ArrayMath (or TensorMath, building a graph)."""
+
+    __slots__ = ()
+    xp: Any = ArrayMath
+
+
 # ---- binary elementwise ---------------------------------------------------------------------
-class Add(Function):
+class Add(_Op):
     """x + y."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -136,7 +198,7 @@ class Add(Function):
         return grad, grad
 
 
-class Sub(Function):
+class Sub(_Op):
     """x - y."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -146,7 +208,7 @@ class Sub(Function):
         return grad, -grad if self.needs_input_grad[1] else None
 
 
-class Mul(Function):
+class Mul(_Op):
     """x * y."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -159,7 +221,7 @@ class Mul(Function):
         return grad * y if needs_x else None, grad * x if needs_y else None
 
 
-class Div(Function):
+class Div(_Op):
     """x / y."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -173,7 +235,7 @@ class Div(Function):
         return grad_x, -grad_x * out if self.needs_input_grad[1] else None
 
 
-class Pow(Function):
+class Pow(_Op):
     """x ** y."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -185,17 +247,20 @@ class Pow(Function):
         x, y, out = self.saved
         needs_x, needs_y = self.needs_input_grad
         grad_x = grad_y = None
+        xp = self.xp
+        base, exponent = xp.values(x, y)
         # NOTE: at x == 0 the formulas give 0 * inf; PyTorch's limits are taken instead:
         # d(x ** 0)/dx = 0, and d(0 ** y)/dy = 0 for y >= 0 (out is 0 or 1 there).
         with np.errstate(divide="ignore", invalid="ignore"):
             if needs_x:
-                grad_x = _zero_where(y == 0, grad * y * x ** (y - 1))
+                grad_x = _zero_where(xp, exponent == 0, grad * y * x ** (y - 1))
             if needs_y:  # d/dy is out * log(x), defined for x > 0 (and 0 ** y, y >= 0)
-                grad_y = _zero_where((x == 0) & (y >= 0), grad * out * np.log(x))
+                zero_base = (base == 0) & (exponent >= 0)
+                grad_y = _zero_where(xp, zero_base, grad * out * xp.log(x))
         return grad_x, grad_y
 
 
-class Maximum(Function):
+class Maximum(_Op):
     """Elementwise max(x, y)."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -205,7 +270,7 @@ class Maximum(Function):
     _pick = staticmethod(np.maximum)
 
     def backward(self, grad: np.ndarray) -> Grads:
-        x, y = self.saved
+        x, y = self.xp.values(*self.saved)
         # NOTE: where x == y the gradient is split evenly, as torch.maximum does.
         share_x = np.where(x == y, 0.5, self._pick(x, y) == x).astype(grad.dtype, copy=False)
         return grad * share_x, grad * (1 - share_x)
@@ -217,8 +282,26 @@ class Minimum(Maximum):
     _pick = staticmethod(np.minimum)
 
 
+class Where(_Op):
+    """x where condition holds, else y (condition: a bool array, no gradient)."""
+
+    def forward(self, condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        self.save_for_backward(condition)
+        return np.where(condition, x, y)
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        (condition,) = self.saved
+        needs_x, needs_y = self.needs_input_grad[1:]
+        zero = _ZERO[grad.dtype]
+        return (
+            None,
+            self.xp.where(condition, grad, zero) if needs_x else None,
+            self.xp.where(condition, zero, grad) if needs_y else None,
+        )
+
+
 # ---- unary elementwise ----------------------------------------------------------------------
-class Neg(Function):
+class Neg(_Op):
     """-x."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -228,7 +311,7 @@ class Neg(Function):
         return -grad
 
 
-class Exp(Function):
+class Exp(_Op):
     """e ** x."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -241,7 +324,7 @@ class Exp(Function):
         return grad * out
 
 
-class Log(Function):
+class Log(_Op):
     """Natural log."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -256,7 +339,7 @@ class Log(Function):
             return grad / x
 
 
-class Sqrt(Function):
+class Sqrt(_Op):
     """Square root."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -269,7 +352,7 @@ class Sqrt(Function):
         return grad / (2 * out)
 
 
-class Square(Function):
+class Square(_Op):
     """x * x."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -283,7 +366,7 @@ class Square(Function):
         return grad * _TWO[x.dtype] * x
 
 
-class Abs(Function):
+class Abs(_Op):
     """|x|."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -293,10 +376,10 @@ class Abs(Function):
     def backward(self, grad: np.ndarray) -> np.ndarray:
         (x,) = self.saved
         # NOTE: the derivative at exactly 0 is +1, the book's L1 convention.
-        return np.where(x >= 0, grad, -grad)
+        return self.xp.where(x >= 0, grad, -grad)
 
 
-class ReLU(Function):
+class ReLU(_Op):
     """max(0, x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -312,7 +395,7 @@ class ReLU(Function):
         return grad * (out > _ZERO[out.dtype])
 
 
-class Sigmoid(Function):
+class Sigmoid(_Op):
     """1 / (1 + exp(-x)), the book's formula."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -326,7 +409,7 @@ class Sigmoid(Function):
         return grad * (_ONE[out.dtype] - out) * out
 
 
-class Tanh(Function):
+class Tanh(_Op):
     """Hyperbolic tangent."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -339,7 +422,7 @@ class Tanh(Function):
         return grad * (_ONE[out.dtype] - out * out)
 
 
-class Clip(Function):
+class Clip(_Op):
     """x limited to [lo, hi] (None: unbounded on that side)."""
 
     def forward(
@@ -350,6 +433,7 @@ class Clip(Function):
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         x, lo, hi = self.saved
+        x = self.xp.values(x)
         inside = np.ones(x.shape, dtype=bool)
         if lo is not None:
             inside &= x >= lo
@@ -358,7 +442,7 @@ class Clip(Function):
         return grad * inside
 
 
-class Cast(Function):
+class Cast(_Op):
     """x as another float dtype (the engine casts the gradient back)."""
 
     def forward(self, x: np.ndarray, dtype: Any = None) -> np.ndarray:
@@ -369,7 +453,7 @@ class Cast(Function):
 
 
 # ---- reductions -----------------------------------------------------------------------------
-class Sum(Function):
+class Sum(_Op):
     """Sum over `axis`."""
 
     def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
@@ -378,24 +462,28 @@ class Sum(Function):
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         shape, axis, keepdims = self.saved
-        return np.broadcast_to(_expand_reduced(grad, axis, keepdims), shape)
+        xp = self.xp
+        return xp.broadcast_to(_expand_reduced(xp, grad, axis, keepdims), shape)
 
 
-class Max(Function):
+class Max(_Op):
     """Max over `axis`."""
 
     _reduce = staticmethod(np.max)
 
     def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-        out = self._reduce(x, axis=axis, keepdims=True)
+        out = self._reduce(x, axis=axis, keepdims=keepdims)
         self.save_for_backward(x, out, axis, keepdims)
-        return out if keepdims else np.squeeze(out, axis=axis)
+        return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         x, out, axis, keepdims = self.saved
+        xp = self.xp
+        x, out = xp.values(x, out)
         # NOTE: tied extremes share the gradient evenly.
-        winners = x == out
-        return winners * (_expand_reduced(grad, axis, keepdims) / winners.sum(axis, keepdims=True))
+        winners = x == _expand_reduced(np, out, axis, keepdims)
+        share = _expand_reduced(xp, grad, axis, keepdims) / winners.sum(axis, keepdims=True)
+        return winners * share
 
 
 class Min(Max):
@@ -404,23 +492,27 @@ class Min(Max):
     _reduce = staticmethod(np.min)
 
 
-class LogSumExp(Function):
+class LogSumExp(_Op):
     """log(sum(exp(x))) over `axis`, shifted by the max so large logits do not overflow."""
 
     def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
         shift = np.max(x, axis=axis, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0)  # rows of -inf stay -inf, not nan
         out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+        if not keepdims:
+            out = np.squeeze(out, axis=axis)
         self.save_for_backward(x, out, axis, keepdims)
-        return out if keepdims else np.squeeze(out, axis=axis)
+        return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         x, out, axis, keepdims = self.saved
-        return _expand_reduced(grad, axis, keepdims) * np.exp(x - out)
+        xp = self.xp
+        softmax = xp.exp(x - _expand_reduced(xp, out, axis, keepdims))
+        return _expand_reduced(xp, grad, axis, keepdims) * softmax
 
 
 # ---- shape ----------------------------------------------------------------------------------
-class Reshape(Function):
+class Reshape(_Op):
     """x with a new shape."""
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
@@ -432,7 +524,7 @@ class Reshape(Function):
         return grad.reshape(shape)
 
 
-class Transpose(Function):
+class Transpose(_Op):
     """x with permuted axes (None: reversed)."""
 
     def forward(self, x: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
@@ -443,10 +535,10 @@ class Transpose(Function):
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         (axes,) = self.saved
-        return np.transpose(grad, None if axes is None else np.argsort(axes))
+        return self.xp.transpose(grad, None if axes is None else tuple(np.argsort(axes)))
 
 
-class Expand(Function):
+class Expand(_Op):
     """x broadcast to `shape` (a view)."""
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
@@ -456,7 +548,7 @@ class Expand(Function):
         return grad  # the engine sums it back over the broadcast axes
 
 
-class Index(Function):
+class Index(_Op):
     """x[index] for slices, ints, integer arrays and boolean masks."""
 
     def forward(self, x: np.ndarray, index: Any = None) -> np.ndarray:
@@ -468,15 +560,22 @@ class Index(Function):
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         shape, index = self.saved
-        out = np.zeros(shape, dtype=grad.dtype)
-        if _has_integer_array(index):
-            np.add.at(out, index, grad)  # repeated integer indices add up
-        else:
-            out[index] = grad
-        return out
+        return self.xp.index_add(grad, shape, index)
 
 
-class Concatenate(Function):
+class IndexAdd(_Op):
+    """Zeros of `shape` with x added at `index`: Index's backward, as an op of its own."""
+
+    def forward(self, x: np.ndarray, shape: tuple[int, ...] = (), index: Any = None) -> np.ndarray:
+        self.save_for_backward(index)
+        return _index_add(x, shape, index)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        (index,) = self.saved
+        return grad[index]
+
+
+class Concatenate(_Op):
     """Tensors joined along `axis`."""
 
     def forward(self, *xs: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -486,11 +585,11 @@ class Concatenate(Function):
 
     def backward(self, grad: np.ndarray) -> Grads:
         splits, axis = self.saved
-        return tuple(np.split(grad, splits, axis=axis))
+        return tuple(self.xp.split(grad, splits, axis=axis))
 
 
 # ---- linear algebra -------------------------------------------------------------------------
-class MatMul(Function):
+class MatMul(_Op):
     """x @ y with NumPy's 1-D, 2-D and batched rules."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -512,25 +611,26 @@ class MatMul(Function):
         if x.ndim == 1 and y.ndim == 1:
             return grad * y if needs_x else None, grad * x if needs_y else None
         # Treat vectors as matrices (x as a row, y as a column) and drop that axis afterwards.
+        xp = self.xp
         x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y
         grad2 = grad
         if x.ndim == 1:
-            grad2 = np.expand_dims(grad2, -2)
+            grad2 = xp.expand_dims(grad2, -2)
         if y.ndim == 1:
-            grad2 = np.expand_dims(grad2, -1)
+            grad2 = xp.expand_dims(grad2, -1)
         grad_x = grad_y = None
         if needs_x:
-            grad_x = _matmul(grad2, _matrix_transpose(y2))
+            grad_x = xp.matmul(grad2, xp.matrix_transpose(y2))
             grad_x = grad_x.squeeze(-2) if x.ndim == 1 else grad_x
         if needs_y:
-            grad_y = _matmul(_matrix_transpose(x2), grad2)
+            grad_y = xp.matmul(xp.matrix_transpose(x2), grad2)
             grad_y = grad_y.squeeze(-1) if y.ndim == 1 else grad_y
         return grad_x, grad_y
 
 
 # ---- fused ----------------------------------------------------------------------------------
-class Affine(Function):
+class Affine(_Op):
     """x @ w + b, a Dense layer's forward, fused for speed: one node and one output array.
 
     x is (..., n_in), w (n_in, n_out) and b broadcasts to the shape of x @ w. The values
@@ -562,8 +662,9 @@ class Affine(Function):
         # gradients (after nnfs_init(), as the book's NumPy does).
         if grad.dtype != product_dtype and not settings.nnfs_dtypes:
             grad = grad.astype(product_dtype)
-        grad_x = _matmul(grad, _matrix_transpose(w)) if needs_x else None
-        grad_w = _matmul(_matrix_transpose(x), grad) if needs_w else None
+        xp = self.xp
+        grad_x = xp.matmul(grad, xp.matrix_transpose(w)) if needs_x else None
+        grad_w = xp.matmul(xp.matrix_transpose(x), grad) if needs_w else None
         return grad_x, grad_w, grad_b  # the engine sums b's gradient over the broadcast axes
 
 
@@ -588,7 +689,7 @@ def _softmax_rows(logits: np.ndarray) -> np.ndarray:
     return exps / _row_reduce(np.add, exps)
 
 
-class SoftmaxCrossEntropy(Function):
+class SoftmaxCrossEntropy(_Op):
     """Mean cross-entropy of softmax(logits) against sparse labels, fused for speed.
 
     Value: the book's mean of -log(clip(softmax(logits)[label], 1e-7, 1 - 1e-7)).
@@ -618,14 +719,13 @@ class SoftmaxCrossEntropy(Function):
         correct = np.minimum(np.maximum(probs.reshape(-1)[picked], 1e-7), 1 - 1e-7)
         return -np.add.reduce(np.log(correct)) / n
 
+    def graph_saved(self, output: Any) -> tuple[Any, ...]:
+        logits, _ = self.parents
+        return logits.softmax(), self.saved[1]
+
     def backward(self, grad: np.ndarray) -> Grads:
         probs, picked = self.saved
-        grad_logits = probs.copy()
-        grad_logits.reshape(-1)[picked] -= 1
-        grad_logits /= len(picked)
-        if grad != 1:  # the loss is usually the root: its gradient is 1
-            grad_logits *= grad
-        return grad_logits, None
+        return self.xp.softmax_cross_entropy_grad(probs, picked, grad), None
 
 
 # ---- the book's losses: its values, and its backward formulas at clipped values --------------
@@ -644,19 +744,34 @@ def _samples_and_outputs(x: np.ndarray) -> tuple[int, int]:
 
 def _scaled(dinputs: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """A loss's gradient times the gradient flowing into the loss (usually 1: the root)."""
-    return dinputs if grad == 1 else dinputs * grad
+    return dinputs if type(grad) is np.ndarray and grad == 1 else dinputs * grad
 
 
-def _clip(p: np.ndarray) -> np.ndarray:
-    """p clipped to the book's [1e-7, 1 - 1e-7], or below 1 where the dtype rounds 1 - 1e-7 to 1.
+def _clip_bounds(dtype: np.dtype) -> tuple[float, float]:
+    """The book's [1e-7, 1 - 1e-7], or below 1 where the dtype rounds 1 - 1e-7 to 1.
 
     NOTE: float16 holds no number between 1 - 2 ** -11 and 1: there 1 - 1e-7 is 1 and
     log(1 - p) would be -inf, so its bound is the float just below 1.
     """
     high = 1 - CLIP_EPSILON
-    if p.dtype.kind == "f" and p.dtype.type(high) == 1:
-        high = np.nextafter(p.dtype.type(1), p.dtype.type(0))
-    return np.clip(p, CLIP_EPSILON, high)
+    if dtype.kind == "f" and dtype.type(high) == 1:
+        high = np.nextafter(dtype.type(1), dtype.type(0))
+    return CLIP_EPSILON, high
+
+
+def _clip(p: np.ndarray) -> np.ndarray:
+    """p clipped to _clip_bounds."""
+    return np.clip(p, *_clip_bounds(p.dtype))
+
+
+class _ClippedLoss(_Op):
+    """A loss that saves (clip(p), targets): a graph-building backward clips the Tensor p."""
+
+    __slots__ = ()
+
+    def graph_saved(self, output: Any) -> tuple[Any, ...]:
+        p, targets = self.parents
+        return p.clip(*_clip_bounds(p.dtype)), targets
 
 
 def categorical_sample_losses(p: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -691,7 +806,7 @@ def softmax_sample_losses(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return categorical_sample_losses(_softmax_rows(logits), labels)[0]
 
 
-class CategoricalCrossEntropy(Function):
+class CategoricalCrossEntropy(_ClippedLoss):
     """mean(-log(clip(p))) of the true class's probability: sparse labels or one-hot rows.
 
     Backward: the book's -onehot / p_clipped / samples (the book divides by the unclipped p,
@@ -705,12 +820,13 @@ class CategoricalCrossEntropy(Function):
 
     def backward(self, grad: np.ndarray) -> Grads:
         clipped, labels = self.saved
+        labels = self.xp.values(labels)
         if labels.ndim == 1:
             labels = np.eye(clipped.shape[1], dtype=clipped.dtype)[labels]
         return _scaled(-labels / clipped / len(clipped), grad), None
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(_ClippedLoss):
     """mean over outputs, then samples, of -(y log p + (1 - y) log(1 - p)), p clipped.
 
     Backward: the book's -(y / p_c - (1 - y) / (1 - p_c)) / outputs / samples.
@@ -728,7 +844,7 @@ class BinaryCrossEntropy(Function):
         return _scaled(dinputs / samples, grad), None
 
 
-class MeanSquaredError(Function):
+class MeanSquaredError(_Op):
     """mean over outputs, then samples, of (y - p) ** 2; backward -2 * (y - p) / outputs / n."""
 
     def forward(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -742,7 +858,7 @@ class MeanSquaredError(Function):
         return _scaled(dinputs / samples, grad), None
 
 
-class MeanAbsoluteError(Function):
+class MeanAbsoluteError(_Op):
     """mean over outputs, then samples, of |y - p|; backward -sign(y - p) / outputs / samples.
 
     NOTE: the book's code writes np.sign(y - p), the wrong sign (an erratum): gradient
@@ -756,5 +872,60 @@ class MeanAbsoluteError(Function):
     def backward(self, grad: np.ndarray) -> Grads:
         p, y = self.saved
         samples, outputs = _samples_and_outputs(p)
-        dinputs = -np.sign(y - p) / outputs
+        dinputs = -self.xp.sign(y - p) / outputs
         return _scaled(dinputs / samples, grad), None
+
+
+# ---- the functions of a backward that builds a graph ----------------------------------------
+def _split(x: Any, splits: Any, axis: int = 0) -> list[Any]:
+    """x cut before each index in `splits` along `axis`, as numpy.split does (recorded)."""
+    bounds = [0, *(int(i) for i in splits), x.shape[axis]]
+    before = (slice(None),) * (axis % x.ndim)
+    return [Index.apply(x, index=(*before, slice(a, b))) for a, b in itertools.pairwise(bounds)]
+
+
+def _softmax_cross_entropy_grad_graph(probs: Any, picked: np.ndarray, grad: Any) -> Any:
+    """(probs - onehot) / n * grad with recorded ops."""
+    onehot = np.zeros(probs.shape, probs.dtype)
+    onehot.reshape(-1)[picked] = 1
+    return (probs - onehot) / len(picked) * grad
+
+
+def _swap_last_axes(x: Any) -> Any:
+    ndim = np.ndim(_values(x))
+    return Transpose.apply(x, axes=(*range(ndim - 2), ndim - 1, ndim - 2))
+
+
+def _reshaped_like(x: Any, shape_of: Any) -> Any:
+    return Reshape.apply(x, shape=np.shape(shape_of))
+
+
+class TensorMath:
+    """ArrayMath's functions, and more of NumPy's, as recorded ops: the `xp` of a backward
+    that builds a graph (create_graph=True). Masks and signs stay constants."""
+
+    abs = staticmethod(Abs.apply)
+    broadcast_to = staticmethod(lambda x, shape: Expand.apply(x, shape=tuple(shape)))
+    clip = staticmethod(lambda x, lo, hi: Clip.apply(x, lo=lo, hi=hi))
+    exp = staticmethod(Exp.apply)
+    expand_dims = staticmethod(lambda x, axis: _reshaped_like(x, np.expand_dims(_values(x), axis)))
+    index_add = staticmethod(lambda x, shape, index: IndexAdd.apply(x, shape=shape, index=index))
+    log = staticmethod(Log.apply)
+    matmul = staticmethod(MatMul.apply)
+    matrix_transpose = staticmethod(_swap_last_axes)
+    maximum = staticmethod(Maximum.apply)
+    minimum = staticmethod(Minimum.apply)
+    reshape = staticmethod(lambda x, shape: Reshape.apply(x, shape=tuple(shape)))
+    sign = staticmethod(lambda x: np.sign(_values(x)))
+    softmax_cross_entropy_grad = staticmethod(_softmax_cross_entropy_grad_graph)
+    split = staticmethod(_split)
+    sqrt = staticmethod(Sqrt.apply)
+    square = staticmethod(Square.apply)
+    sum = staticmethod(
+        lambda x, axis=None, keepdims=False: Sum.apply(x, axis=axis, keepdims=keepdims)
+    )
+    tanh = staticmethod(Tanh.apply)
+    transpose = staticmethod(lambda x, axes=None: Transpose.apply(x, axes=axes))
+    values = staticmethod(_values)
+    where = staticmethod(lambda condition, x, y: Where.apply(_values(condition), x, y))
+    zeros_like = staticmethod(lambda x: np.zeros_like(_values(x)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,6 +29,7 @@ __all__ = [
     "enable_grad",
     "get_default_dtype",
     "get_matmul_precision",
+    "grad",
     "is_grad_enabled",
     "manual_seed",
     "nnfs_init",
@@ -165,6 +166,7 @@ class Tensor(TensorBase):
 
     __slots__ = ()
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operators
+    __array_ufunc__ = None  # and np.exp(tensor) is a TypeError, not an array of objects
 
     def __init__(
         self,
@@ -196,8 +198,12 @@ class Tensor(TensorBase):
     # ---- attributes -------------------------------------------------------------------
     @property
     def grad(self) -> Tensor | None:
-        """The gradient from backward(), a Tensor of self's shape, or None."""
-        return None if self._grad is None else Tensor._make(self._grad)
+        """The gradient from backward(), a Tensor of self's shape, or None.
+
+        After backward(create_graph=True) it is a Tensor that requires grad.
+        """
+        grad = self._grad
+        return grad if grad is None or isinstance(grad, Tensor) else Tensor._make(grad)
 
     @grad.setter
     def grad(self, value: Any) -> None:
@@ -388,37 +394,47 @@ class Tensor(TensorBase):
         return Tensor.concatenate([t.unsqueeze(axis) for t in tensors], axis)
 
     # ---- backward ----------------------------------------------------------------------
-    def backward(self, gradient: Any = None) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf that requires grad."""
+    def backward(self, gradient: Any = None, *, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf that requires grad.
+
+        With create_graph=True the backward pass is recorded too: the gradients are Tensors
+        that require grad and can be differentiated again.
+        """
+        seed = self._seed(gradient, "backward", create_graph)
+        run_backward(self, seed, create_graph=create_graph)
+
+    def _seed(self, gradient: Any, where: str, create_graph: bool) -> Any:
+        """The gradient backward starts from: ones for one element, else `gradient`, checked."""
         if not self.requires_grad:
             raise RuntimeError(
-                f"backward: this tensor (shape {self.shape}) does not require grad; create "
+                f"{where}: this tensor (shape {self.shape}) does not require grad; create "
                 f"the inputs with requires_grad=True and do not run the forward under no_grad()"
             )
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError(
-                    f"backward: gradient can be implied only for one-element outputs, got shape "
-                    f"{self.shape}; call backward(gradient) with an array of that shape, "
-                    f"or reduce first (e.g. .sum())"
+                    f"{where}: gradient can be implied only for one-element outputs, got shape "
+                    f"{self.shape}; pass a gradient of that shape, or reduce first (e.g. .sum())"
                 )
             seed = np.ones_like(self.data)
         else:
             seed = _as_array(gradient)
             if seed.dtype.kind not in "biuf":
                 raise TypeError(
-                    f"backward: gradient must hold numbers, got dtype {seed.dtype}; pass an "
+                    f"{where}: gradient must hold numbers, got dtype {seed.dtype}; pass an "
                     f"array of shape {self.shape}"
                 )
             if seed.shape != self.shape:
                 raise ValueError(
-                    f"backward: gradient has shape {seed.shape} but the tensor has shape "
+                    f"{where}: gradient has shape {seed.shape} but the tensor has shape "
                     f"{self.shape}; pass a gradient of the tensor's shape"
                 )
             if not np.isfinite(seed).all():
-                raise ValueError("backward: gradient holds NaN or inf; pass a finite gradient")
+                raise ValueError(f"{where}: gradient holds NaN or inf; pass a finite gradient")
+            if create_graph and isinstance(gradient, Tensor) and gradient.dtype == self.dtype:
+                return gradient  # kept in the graph: the result may be differentiated by it
             seed = seed.astype(self.dtype)  # a copy: the engine may accumulate into it
-        run_backward(self, seed)
+        return Tensor._make(seed) if create_graph else seed
 
     # ---- drawing -------------------------------------------------------------------------
     def draw(self, **options: Any) -> GraphDiagram:
@@ -696,7 +712,69 @@ class Tensor(TensorBase):
         return self._compare(other, np.not_equal)
 
 
-engine.use_tensor_class(Tensor)
+engine.use_tensor_class(Tensor, ops.TensorMath)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    *,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """The gradients of `outputs` with respect to `inputs`, touching no .grad.
+
+    As torch.autograd.grad: `grad_outputs` gives each output's gradient as backward's
+    `gradient` does (implied for one-element outputs); several outputs add their gradients.
+    With create_graph=True the results are Tensors that can be differentiated again. An
+    input the outputs do not depend on is a ValueError, or None with allow_unused=True.
+    """
+    outputs = _tensors(outputs, "outputs")
+    inputs = _tensors(inputs, "inputs")
+    if grad_outputs is None or isinstance(grad_outputs, Tensor | np.ndarray):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; pass one "
+            f"gradient per output (None for a one-element output)"
+        )
+    for position, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(
+                f"grad: input {position} (shape {x.shape}) does not require grad; create it with "
+                f"requires_grad=True"
+            )
+    seeds = [
+        out._seed(g, "grad", create_graph) for out, g in zip(outputs, grad_outputs, strict=True)
+    ]
+    root, seed = outputs[0], seeds[0]
+    if len(outputs) > 1:  # one root: the sum of each output times its gradient
+        with enable_grad():
+            root = sum(
+                ((out * g).sum() for out, g in zip(outputs, seeds, strict=True)), Tensor(0.0)
+            )
+        seed = np.ones_like(root.data)
+        seed = Tensor._make(seed) if create_graph else seed
+    found = run_backward(root, seed, create_graph=create_graph, inputs=inputs)
+    results = []
+    for position, (x, g) in enumerate(zip(inputs, found, strict=True)):
+        if g is None and not allow_unused:
+            raise ValueError(
+                f"grad: the outputs do not depend on input {position} (shape {x.shape}); pass "
+                f"allow_unused=True to get None for it"
+            )
+        results.append(g if g is None or isinstance(g, Tensor) else Tensor._make(g))
+    return tuple(results)
+
+
+def _tensors(values: Any, what: str) -> list[Tensor]:
+    """grad()'s outputs or inputs: one Tensor or a non-empty sequence of them."""
+    tensors = [values] if isinstance(values, Tensor) else list(values)
+    if not tensors or not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError(f"grad: {what} must be a Tensor or a non-empty sequence of Tensors")
+    return tensors
 
 
 def _as_tensor(value: Any) -> Tensor:

@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_nnfs.gradcheck import GradcheckError, gradcheck
+from tinygrad_nnfs.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_nnfs.tensor import Tensor
 
 __all__ = [
@@ -86,7 +86,14 @@ def axes_for(shape: tuple[int, ...]) -> Any:
 
 
 def assert_grad_matches_numeric(
-    fn: Callable[..., Tensor], *inputs: Any, **gradcheck_kwargs: Any
+    fn: Callable[..., Tensor], *inputs: Any, order: int = 1, **gradcheck_kwargs: Any
 ) -> None:
-    """Assert backward() of fn matches central differences in float64 (GradcheckError if not)."""
+    """Assert backward() of fn matches central differences in float64 (GradcheckError if not).
+
+    order=2 checks the second derivatives too (gradgradcheck).
+    """
+    if order not in (1, 2):
+        raise ValueError(f"assert_grad_matches_numeric: order must be 1 or 2, got {order!r}")
     gradcheck(fn, *inputs, **gradcheck_kwargs)
+    if order == 2:
+        gradgradcheck(fn, *inputs, **gradcheck_kwargs)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nnfs._checks import check_number, is_int
-from tinygrad_nnfs.engine import mark_changed, settings
+from tinygrad_nnfs.engine import grad_array, mark_changed, settings
 from tinygrad_nnfs.nn.module import cast_for_load
 from tinygrad_nnfs.tensor import Tensor
 
@@ -215,7 +215,7 @@ class _FlatGroup:
 
     def update(self, rule: Any, learning_rate: float) -> None:
         """Apply `rule` to every parameter that has a gradient: in one pass when all can."""
-        grads = [param._grad for param in self.params]
+        grads = [grad_array(param) for param in self.params]
         dtype = self.grads.dtype
         # Gradients of another dtype than their parameter's arise only after nnfs_init().
         if (
