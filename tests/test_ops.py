@@ -39,7 +39,7 @@ def check_op(fn: Callable[..., Tensor], expected: np.ndarray, *inputs: np.ndarra
     assert all(t.grad.shape == t.shape for t in tensors)
     for x, copy in zip(inputs, copies, strict=True):
         assert_array_equal(x, copy)
-    assert_grad_matches_numeric(fn, *inputs)
+    assert_grad_matches_numeric(fn, *inputs, order=2)
 
 
 # ---- binary arithmetic -----------------------------------------------------------------------

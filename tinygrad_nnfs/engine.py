@@ -135,6 +135,7 @@ class TensorBase:
         "_ctx",
         "_data",
         "_grad",
+        "_pending",  # backward's working gradient: what the node has received so far
         "_seq",
         "_version",  # in-place writes so far (optimizer steps, loads, assigning .data)
         "_written_at",  # the creation number current at the latest of them
@@ -454,8 +455,8 @@ def run_backward(
                 root._grad = seed if root._grad is None else root._grad + seed
             return None
         return [seed if x is root else None for x in inputs]
-    pending = {id(root): seed}  # the gradient received so far, per node still to pass it on
-    owned = set() if create_graph else {id(root)}  # arrays this pass made: added in place
+    root._pending = seed
+    owned = set() if create_graph else {id(root)}  # nodes whose arrays this pass made
     seen = set()  # nodes with several consumers, once reached
     ready = [root]  # nodes whose consumers are all done: their only one, or the root
     heap = []  # nodes with several consumers, newest first
@@ -466,8 +467,8 @@ def run_backward(
     while True:
         while ready:
             node = ready.pop()
-            grad = pending.pop(id(node), None)
-            if wanted is None:
+            grad = node._pending
+            if wanted is None:  # backward(): a non-leaf keeps the gradient of its last pass
                 node._grad = grad
             elif id(node) in wanted:
                 found[id(node)] = grad
@@ -508,11 +509,12 @@ def run_backward(
                         grad = _conform(grad, data, ctx)
                 if parent._ctx is not None:
                     if parent._consumers == 1:  # this op was its only consumer: it is ready
-                        pending[id(parent)] = grad
+                        parent._pending = grad
                         make_ready(parent)
                         continue
                     if id(parent) not in seen:
                         seen.add(id(parent))
+                        parent._pending = None
                         # id breaks ties of copied graphs, whose nodes share creation numbers
                         heappush(heap, (-parent._seq, id(parent), parent))
                 if grad is None:
@@ -520,14 +522,14 @@ def run_backward(
                 if parent._ctx is None:  # a leaf: added at the end, under the lock
                     leaf_grads.append((parent, grad))
                 else:
-                    _accumulate(pending, id(parent), grad, owned)
+                    parent._pending = _add(parent._pending, grad, id(parent), owned)
         if not heap:
             break
         make_ready(heappop(heap)[-1])
     if wanted is not None:
         for leaf, grad in leaf_grads:
             if id(leaf) in wanted:
-                _accumulate(found, id(leaf), grad, owned)
+                found[id(leaf)] = _add(found.get(id(leaf)), grad, id(leaf), owned)
         return [found.get(id(x)) for x in inputs]
     # A leaf (a parameter) may be shared with a backward running in another thread: its
     # gradients are added under one lock, once per pass, in the order they were computed.
@@ -537,17 +539,17 @@ def run_backward(
     return None
 
 
-def _accumulate(grads: dict[int, Any], key: int, grad: Any, owned: set[int]) -> None:
-    """Add grad into grads[key]; in place only into an array this pass made (`owned`)."""
-    existing = grads.get(key)
+def _add(existing: Any, grad: Any, key: int, owned: set[int]) -> Any:
+    """existing + grad: in place only into an array this pass made (`owned` holds its key)."""
     if existing is None:
-        grads[key] = grad
-    elif key in owned:
+        return grad
+    if key in owned:
         existing += grad
-    else:  # never write into an array we do not own: it may be another node's grad
-        grads[key] = _sum(existing, grad)
-        if type(grads[key]) is _ndarray:
-            owned.add(key)  # ours now, to add into in place
+        return existing
+    total = _sum(existing, grad)  # never write into an array we do not own: another node's
+    if type(total) is _ndarray:
+        owned.add(key)  # ours now, to add into in place
+    return total
 
 
 def _sum(existing: Any, grad: Any) -> Any:

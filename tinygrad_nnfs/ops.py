@@ -481,7 +481,7 @@ class Max(_Op):
         xp = self.xp
         x, out = xp.values(x, out)
         # NOTE: tied extremes share the gradient evenly.
-        winners = x == _expand_reduced(np, out, axis, keepdims)
+        winners = np.asarray(x == _expand_reduced(np, out, axis, keepdims))
         share = _expand_reduced(xp, grad, axis, keepdims) / winners.sum(axis, keepdims=True)
         return winners * share
 
@@ -580,7 +580,7 @@ class Concatenate(_Op):
 
     def forward(self, *xs: np.ndarray, axis: int = 0) -> np.ndarray:
         out = np.concatenate(xs, axis=axis)
-        self.save_for_backward(np.cumsum([x.shape[axis] for x in xs[:-1]]), axis)
+        self.save_for_backward(list(itertools.accumulate(x.shape[axis] for x in xs[:-1])), axis)
         return out
 
     def backward(self, grad: np.ndarray) -> Grads:
