@@ -38,6 +38,16 @@ CASES = {
         ["L2 strength", "0.0001", "0.005", "best L2 strength", "out-of-sample test acc"],
     ),
     "scaling": ({"epochs": 3}, ["raw", "[4021, 5969]", "scaled", "[-1, 1]", "/64"]),
+    "second_derivatives": (
+        {"epochs": 3},
+        [
+            "newton step 0: f = 6.776e+00 at [-1.2  1. ]",
+            "e-14 at [1. 1.]",  # step 7: Newton's quadratic convergence to the minimum
+            "epoch 2: loss ",
+            "curvature along the gradient: ",
+            "gradgradcheck(Cube): True",
+        ],
+    ),
 }
 
 
