@@ -221,18 +221,36 @@ class Mul(_Op):
         return grad * y if needs_x else None, grad * x if needs_y else None
 
 
+def _divide(x: Any, y: Any) -> Any:
+    """x / y, where x / 0 is +-inf and 0 / 0 NaN, as in NumPy and PyTorch, without a warning.
+
+    A nonzero number divides without np.errstate, whose set-up costs twice the division of
+    a small array: `x / n` is the common case.
+    """
+    if type(y) in _NUMBERS and y:
+        return x / y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return x / y
+
+
+_NUMBERS = frozenset((int, float))
+
+
 class Div(_Op):
     """x / y."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        out = x / y
+        out = _divide(x, y)
         self.save_for_backward(y, out)
         return out
 
     def backward(self, grad: np.ndarray) -> Grads:
         y, out = self.saved
-        grad_x = grad / y
-        return grad_x, -grad_x * out if self.needs_input_grad[1] else None
+        grad_x = _divide(grad, y)
+        if not self.needs_input_grad[1]:
+            return grad_x, None
+        with np.errstate(invalid="ignore"):  # inf * 0 where y is 0: NaN, as in PyTorch
+            return grad_x, -grad_x * out
 
 
 class Pow(_Op):
