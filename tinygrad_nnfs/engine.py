@@ -3,7 +3,8 @@
 Read top to bottom: the settings nnfs_init() switches; the per-thread modes (no_grad,
 enable_grad, detect_anomaly); TensorBase, the fields every tensor has; Function, one node
 of the graph, with `apply`, which runs an op and records it; in-place changes and the
-version check; and backward, which walks the graph from a root to its leaves. This module
+version check; and backward, which walks the graph from a root to its leaves, with arrays,
+or with Tensors that record the backward pass itself (create_graph=True). This module
 imports nothing else from the package: ops.py writes the derivatives on Function, and
 tensor.py builds Tensor, with all its methods, on TensorBase.
 """
@@ -251,13 +252,8 @@ class Function:
         A float array derived in forward cannot be differentiated again: an op that saves one
         overrides this to recompute it from `self.parents` with Tensor ops.
         """
-        parents = self.parents
-        values = []
-        for position, value in enumerate(getattr(self, "saved", ())):
-            if isinstance(value, np.ndarray | np.generic) and value.dtype.kind == "f":
-                value = _graph_value(self, value, position, parents, output)
-            values.append(value)
-        return tuple(values)
+        saved = getattr(self, "saved", ())
+        return tuple(_graph_value(self, value, i, output) for i, value in enumerate(saved))
 
     def check_finite(self, results: Any, stage: str, inputs: Any = ()) -> None:
         """Under detect_anomaly(): raise FloatingPointError if a result holds NaN or inf."""
@@ -333,8 +329,12 @@ class Function:
         return result
 
 
-def _graph_value(ctx: Function, value: Any, position: int, parents: Any, output: Any) -> Any:
-    """The Tensor (or constant) a saved float array stands for in a graph-building backward."""
+def _graph_value(ctx: Function, value: Any, position: int, output: TensorBase) -> Any:
+    """What a saved value stands for in a graph-building backward: a float array, the Tensor
+    (input or output) whose data it is; anything else, itself (a constant)."""
+    if not isinstance(value, np.ndarray | np.generic) or value.dtype.kind != "f":
+        return value
+    parents = ctx.parents
     if value is output._data:
         return output
     if position < len(parents):
@@ -374,8 +374,8 @@ def _backward_building_graph(node: TensorBase, ctx: Function, grad: TensorBase) 
     name = type(ctx).__name__
     try:
         twin.saved = ctx.graph_saved(node)
-        if hasattr(ctx, "__dict__"):  # a user's op may keep values in attributes too
-            twin.__dict__.update(ctx.__dict__)
+        for key, value in getattr(ctx, "__dict__", {}).items():  # a user's op's attributes
+            setattr(twin, key, _graph_value(ctx, value, -1, node))
         with enable_grad():
             grads = twin.backward(grad)
     except (TypeError, AttributeError, ValueError) as error:
@@ -590,6 +590,10 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], ctx: Any = None) -> Any:
     if not isinstance(grad, TensorBase):
         grad = np.asarray(grad)
     given = grad.shape
+    if len(given) == len(shape) == 2 and shape[0] == 1 and given[1] == shape[1]:
+        # a Dense layer's bias, (n, k) -> (1, k): every step, twice; the same reduction
+        if type(grad) is _ndarray:
+            return np.add.reduce(grad, axis=0, keepdims=True)
     extra = grad.ndim - len(shape)
     if extra >= 0:
         axes = [*range(extra)]
