@@ -590,10 +590,9 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], ctx: Any = None) -> Any:
     if not isinstance(grad, TensorBase):
         grad = np.asarray(grad)
     given = grad.shape
-    if len(given) == len(shape) == 2 and shape[0] == 1 and given[1] == shape[1]:
-        # a Dense layer's bias, (n, k) -> (1, k): every step, twice; the same reduction
-        if type(grad) is _ndarray:
-            return np.add.reduce(grad, axis=0, keepdims=True)
+    # A Dense layer's bias, (n, k) -> (1, k), every step: the reduction below, without its set-up.
+    if type(grad) is _ndarray and len(given) == len(shape) == 2 and shape == (1, given[1]):
+        return np.add.reduce(grad, axis=0, keepdims=True)
     extra = grad.ndim - len(shape)
     if extra >= 0:
         axes = [*range(extra)]
