@@ -62,27 +62,34 @@ class _ThreadModes(threading.local):
     """The running thread's modes; a new thread starts recording, without anomaly checks."""
 
     def __init__(self) -> None:  # run in each thread at its first use
-        self.grad_enabled = True  # set per thread: read twice an op, faster than a default
-        self.anomaly_enabled = False
+        # (recording the graph, checking for anomalies), one attribute: `apply` reads it once
+        # an op, and reading a thread-local attribute costs several plain attribute reads
+        self.flags = (True, False)
 
 
 modes = _ThreadModes()
+_GRAD, _ANOMALY = 0, 1  # the positions in modes.flags
 
 
 class _Mode:
     """A context manager and decorator that sets one of the thread's modes while active."""
 
     __slots__ = ("_previous",)
-    _flag: str
+    _flag: int  # _GRAD or _ANOMALY
     _value: bool
 
+    def _set(self, value: bool) -> None:
+        flags = list(modes.flags)
+        flags[self._flag] = value
+        modes.flags = tuple(flags)
+
     def __enter__(self) -> _Mode:
-        self._previous = getattr(modes, self._flag)
-        setattr(modes, self._flag, self._value)
+        self._previous = modes.flags[self._flag]
+        self._set(self._value)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        setattr(modes, self._flag, self._previous)
+        self._set(self._previous)
 
     def __call__(self, fn: _F) -> _F:
         @functools.wraps(fn)
@@ -100,14 +107,14 @@ class no_grad(_Mode):
     """
 
     __slots__ = ()
-    _flag, _value = "grad_enabled", False
+    _flag, _value = _GRAD, False
 
 
 class enable_grad(_Mode):
     """Record the graph again inside `with enable_grad():`, e.g. within no_grad()."""
 
     __slots__ = ()
-    _flag, _value = "grad_enabled", True
+    _flag, _value = _GRAD, True
 
 
 class detect_anomaly(_Mode):
@@ -118,12 +125,12 @@ class detect_anomaly(_Mode):
     """
 
     __slots__ = ()
-    _flag, _value = "anomaly_enabled", True
+    _flag, _value = _ANOMALY, True
 
 
 def is_grad_enabled() -> bool:
     """False inside no_grad() (in this thread)."""
-    return modes.grad_enabled
+    return modes.flags[_GRAD]
 
 
 # ---- the fields of a tensor ---------------------------------------------------------------------
@@ -311,7 +318,8 @@ class Function:
             saved = getattr(ctx, "saved", ())
             if any(value is made for value in saved):  # so that graph_saved finds the output
                 ctx.saved = tuple(out if value is made else value for value in saved)
-        if modes.anomaly_enabled:
+        grad_enabled, anomaly_enabled = modes.flags
+        if anomaly_enabled:
             ctx.created_at = _user_line()
             ctx.input_shapes = [np.shape(a) for a in arrays]
             ctx.check_finite((out,), "forward", arrays)
@@ -319,7 +327,7 @@ class Function:
         result._data = out
         result.name = result._grad = None
         result._consumers = result._version = result._written_at = 0
-        if True in needs and modes.grad_enabled:
+        if True in needs and grad_enabled:
             result.requires_grad = True
             result._ctx = ctx
             result._seq = next(creation_order)
@@ -462,7 +470,7 @@ def run_backward(
     heap = []  # nodes with several consumers, newest first
     leaf_grads = []  # (leaf, gradient) pairs, added into the leaves once the pass is done
     make_ready = ready.append
-    anomaly = modes.anomaly_enabled
+    anomaly = modes.flags[_ANOMALY]
     last_change = _last_change
     while True:
         while ready:
