@@ -384,8 +384,7 @@ def _backward_building_graph(node: TensorBase, ctx: Function, grad: TensorBase) 
         twin.saved = ctx.graph_saved(node)
         for key, value in getattr(ctx, "__dict__", {}).items():  # a user's op's attributes
             setattr(twin, key, _graph_value(ctx, value, -1, node))
-        with enable_grad():
-            grads = twin.backward(grad)
+        grads = twin.backward(grad)
     except (TypeError, AttributeError, ValueError) as error:
         raise RuntimeError(
             f"{name}.backward cannot be differentiated again (create_graph=True): it failed on "
@@ -455,6 +454,9 @@ def run_backward(
     touched: the gradient of each input is returned (None where none arrived). With
     `create_graph`, gradients are Tensors computed by recorded ops.
     """
+    if create_graph and not modes.flags[_GRAD]:  # the backward is recorded even so, as in PyTorch
+        with enable_grad():
+            return run_backward(root, seed, create_graph=True, inputs=inputs)
     wanted = None if inputs is None else {id(x): x for x in inputs}
     found: dict[int, Any] = {}  # grad(): the gradients of the wanted inputs
     if root._ctx is None:  # the root is a leaf: its gradient is the seed

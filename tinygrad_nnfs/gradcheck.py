@@ -44,7 +44,7 @@ def gradcheck(
     """
     tensors = _checked_inputs(fn, inputs, "gradcheck", eps, atol, rtol)
     out = _checked_output(fn, tensors, "gradcheck")
-    _compare(fn, tensors, f"gradient of {_op_name(out)}", eps, atol, rtol)
+    _compare(fn, tensors, f"gradient of {_op_name(out)}", eps, atol, rtol, "gradcheck")
     return True
 
 
@@ -58,19 +58,23 @@ def gradgradcheck(
     """Check fn's second derivatives: the gradient of fn's gradient (backward with
     create_graph=True) against central differences of the first-order gradient.
 
-    fn's output is reduced with a random cotangent, and the gradients it gives each float
-    input with a second one, so every element of the Hessian-vector products is checked.
-    Raises GradcheckError on a mismatch, naming the input and element; returns True.
+    fn's output is reduced with a random cotangent v, and the gradients it gives each float
+    input with a second one, so every element of the Hessian-vector products is checked;
+    v is differentiated too (counted as the input after fn's), so a backward must also be
+    right in its incoming gradient. Raises GradcheckError on a mismatch, naming the input
+    and element; returns True.
     """
     tensors = _checked_inputs(fn, inputs, "gradgradcheck", eps, atol, rtol)
     out = _checked_output(fn, tensors, "gradgradcheck")
-    cotangent = _cotangent(out.shape)
+    cotangent = Tensor(_cotangent(out.shape), requires_grad=True)
 
     def first_derivatives(*xs: Tensor) -> Tensor:
-        """fn's gradients, flattened into one Tensor (zeros where an input is unused)."""
+        """fn's gradients given the cotangent (the last of xs), flattened into one Tensor
+        (zeros where an input is unused)."""
+        *fn_inputs, v = xs
         with enable_grad():  # also where the numeric side runs fn under no_grad()
-            wanted = [x for x in xs if x.requires_grad]
-            grads = grad(fn(*xs), wanted, cotangent, create_graph=True, allow_unused=True)
+            wanted = [x for x in fn_inputs if x.requires_grad]
+            grads = grad(fn(*fn_inputs), wanted, v, create_graph=True, allow_unused=True)
             parts = [
                 (x * 0.0 if g is None else g).reshape(-1)
                 for x, g in zip(wanted, grads, strict=True)
@@ -78,7 +82,7 @@ def gradgradcheck(
             return Tensor.concatenate(parts)
 
     what = f"second derivative of {_op_name(out)}"
-    _compare(first_derivatives, tensors, what, eps, atol, rtol)
+    _compare(first_derivatives, [*tensors, cotangent], what, eps, atol, rtol, "gradgradcheck")
     return True
 
 
@@ -122,7 +126,7 @@ def _cotangent(shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _compare(
-    fn: Any, tensors: list[Tensor], what: str, eps: float, atol: float, rtol: float
+    fn: Any, tensors: list[Tensor], what: str, eps: float, atol: float, rtol: float, where: str
 ) -> None:
     """The gradient of fn (reduced by a cotangent) against central differences, per element."""
     out = fn(*tensors)
@@ -152,7 +156,7 @@ def _compare(
             numeric = (plus - minus) / (2 * eps)
             if not abs(analytic[index] - numeric) <= atol + rtol * abs(numeric):
                 raise GradcheckError(
-                    f"gradcheck: {what} w.r.t. input {position} "
+                    f"{where}: {what} w.r.t. input {position} "
                     f"(shape {x.shape}) at element {index}: analytic {float(analytic[index])!r}, "
                     f"numeric {numeric!r} (atol={atol}, rtol={rtol})"
                 )
