@@ -14,8 +14,10 @@ from tinygrad_nnfs.tensor import (
     manual_seed,
     nnfs_init,
     no_grad,
+    one_hot,
     set_default_dtype,
     set_matmul_precision,
+    where,
 )
 
 __all__ = [
@@ -37,9 +39,11 @@ __all__ = [
     "nn",
     "nnfs_init",
     "no_grad",
+    "one_hot",
     "optim",
     "set_default_dtype",
     "set_matmul_precision",
+    "where",
 ]
 
 

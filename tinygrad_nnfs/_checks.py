@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_dtype", "check_int", "check_ints", "check_number", "is_int", "is_real"]
+__all__ = [
+    "check_dtype",
+    "check_int",
+    "check_ints",
+    "check_number",
+    "check_pair",
+    "is_int",
+    "is_real",
+]
 
 
 def is_int(value: Any) -> bool:
@@ -36,6 +44,18 @@ def check_int(
     if minimum is not None and value < minimum:
         raise _out_of_range(value, where, name, f">= {minimum}")
     return int(value)
+
+
+def check_pair(value: Any, where: str, name: str, *, minimum: int) -> tuple[int, int]:
+    """An int or a (height, width) pair of ints, each >= `minimum`, as a (height, width) tuple."""
+    sides = tuple(value) if isinstance(value, tuple | list) else (value, value)
+    expected = "an int or a pair of ints (height, width)"
+    if len(sides) != 2:
+        raise ValueError(f"{where}: {name} must be {expected}, got {value!r}")
+    height, width = (
+        check_int(side, where, name, minimum=minimum, expected=expected) for side in sides
+    )
+    return height, width
 
 
 def check_ints(values: tuple[Any, ...], where: str, name: str) -> tuple[Any, ...]:

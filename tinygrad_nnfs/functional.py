@@ -1,6 +1,7 @@
 """Jacobians, Hessians and Hessian-vector products, computed by the engine's backward passes.
 
-Laid out as torch.autograd.functional lays them out; `x` need not require grad.
+Laid out as torch.autograd.functional lays them out; `x` need not require grad. The image
+functions of tinygrad_nnfs.nn.functional (conv2d, max_pool2d, avg_pool2d) are here too.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from tinygrad_nnfs.nn.functional import avg_pool2d, conv2d, max_pool2d
 from tinygrad_nnfs.tensor import Tensor, _as_array, enable_grad, grad
 
-__all__ = ["hessian", "hvp", "jacobian"]
+__all__ = ["avg_pool2d", "conv2d", "hessian", "hvp", "jacobian", "max_pool2d"]
 
 
 def _leaf(x: Tensor | np.ndarray, where: str) -> Tensor:

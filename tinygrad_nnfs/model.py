@@ -41,6 +41,10 @@ _LAYERS: dict[str, tuple[type, tuple[str, ...]]] = {
     "Tanh": (nn.Tanh, ()),
     "Softmax": (nn.Softmax, ("axis",)),
     "Identity": (nn.Identity, ()),
+    "Conv2d": (nn.Conv2d, ("in_channels", "out_channels", "kernel_size", "stride", "padding")),
+    "MaxPool2d": (nn.MaxPool2d, ("kernel_size", "stride")),
+    "AvgPool2d": (nn.AvgPool2d, ("kernel_size", "stride")),
+    "Flatten": (nn.Flatten, ()),
 }
 _DENSE_SETTINGS = (
     "weight_regularizer_l1",
@@ -372,6 +376,8 @@ def _describe_layer(layer: nn.Module) -> dict[str, Any]:
         settings.update((key, getattr(layer, key)) for key in _DENSE_SETTINGS)
         settings["n_inputs"], settings["n_neurons"] = layer.weights.shape
         settings["dtype"] = str(layer.weights.dtype)
+    if isinstance(layer, nn.Conv2d):
+        settings["dtype"] = str(layer.weights.dtype)
     return {"type": name, **settings}
 
 
@@ -395,6 +401,8 @@ def _rebuild(description: dict[str, Any], arrays: dict[str, np.ndarray]) -> Mode
         if cls is nn.Dense:  # its random draw comes from a private stream: weights follow
             n_inputs, n_neurons = settings.pop("n_inputs"), settings.pop("n_neurons")
             model.add(nn.Dense(n_inputs, n_neurons, rng=0, **settings))
+        elif cls is nn.Conv2d:  # likewise
+            model.add(nn.Conv2d(rng=0, **settings))
         else:
             model.add(cls(**settings))
     optimizer = description["optimizer"]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import numbers
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from tinygrad_nnfs import engine, ops
-from tinygrad_nnfs._checks import check_dtype, check_int, check_ints, check_number
+from tinygrad_nnfs._checks import check_dtype, check_int, check_ints, check_number, is_int
 from tinygrad_nnfs.engine import (
     TensorBase,
     detect_anomaly,
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Tensor",
+    "ValuesIndices",
     "detect_anomaly",
     "enable_grad",
     "get_default_dtype",
@@ -34,8 +37,10 @@ __all__ = [
     "manual_seed",
     "nnfs_init",
     "no_grad",
+    "one_hot",
     "set_default_dtype",
     "set_matmul_precision",
+    "where",
 ]
 
 Axis = int | tuple[int, ...] | None
@@ -45,6 +50,21 @@ _default_dtype: np.dtype = np.dtype(np.float32)
 # The book's `nnfs.init()` seeds NumPy's legacy global stream; one RandomState plays that role.
 _library_rng = np.random.RandomState(0)
 _FLOAT16 = np.dtype(np.float16)
+
+# PyTorch's selu constants (Klambauer et al., 2017), and gelu's
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+# pad's modes besides "constant": numpy.pad's, and PyTorch's names for two of them
+_PAD_MODES = {
+    "edge": "edge",
+    "reflect": "reflect",
+    "symmetric": "symmetric",
+    "wrap": "wrap",
+    "replicate": "edge",
+    "circular": "wrap",
+}
 
 
 def set_default_dtype(dtype: Any) -> None:
@@ -431,8 +451,8 @@ class Tensor(TensorBase):
                 )
             if not np.isfinite(seed).all():
                 raise ValueError(f"{where}: gradient holds NaN or inf; pass a finite gradient")
-            if create_graph and isinstance(gradient, Tensor) and gradient.dtype == self.dtype:
-                return gradient  # kept in the graph: the result may be differentiated by it
+            if create_graph and isinstance(gradient, Tensor):  # kept in the graph: the result
+                return gradient.astype(self.dtype)  # may be differentiated by it
             seed = seed.astype(self.dtype)  # a copy: the engine may accumulate into it
         return Tensor._make(seed) if create_graph else seed
 
@@ -685,6 +705,437 @@ class Tensor(TensorBase):
         # float64 output, as there; otherwise the output keeps the input's dtype.
         return self * (mask if settings.nnfs_dtypes else mask.astype(self.dtype, copy=False))
 
+    # ---- more elementwise (NumPy's names) ----------------------------------------------------
+    def sign(self) -> Tensor:
+        """-1, 0 or +1 by the sign of each element; its gradient is 0, as PyTorch's."""
+        return ops.Sign.apply(self)
+
+    def floor(self) -> Tensor:
+        """The largest integer <= each element; its gradient is 0."""
+        return ops.Floor.apply(self)
+
+    def ceil(self) -> Tensor:
+        """The smallest integer >= each element; its gradient is 0."""
+        return ops.Ceil.apply(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round to `decimals` places, halves to even (numpy.round, torch.round); gradient 0."""
+        return ops.Round.apply(self, decimals=check_int(decimals, "round", "decimals"))
+
+    def sin(self) -> Tensor:
+        """Sine."""
+        return ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        """Cosine."""
+        return ops.Cos.apply(self)
+
+    def tan(self) -> Tensor:
+        """Tangent."""
+        return ops.Tan.apply(self)
+
+    def arcsin(self) -> Tensor:
+        """Inverse sine, for elements in [-1, 1] (NaN outside)."""
+        return ops.Arcsin.apply(self)
+
+    def arccos(self) -> Tensor:
+        """Inverse cosine, for elements in [-1, 1] (NaN outside)."""
+        return ops.Arccos.apply(self)
+
+    def arctan(self) -> Tensor:
+        """Inverse tangent."""
+        return ops.Arctan.apply(self)
+
+    def sinh(self) -> Tensor:
+        """Hyperbolic sine."""
+        return ops.Sinh.apply(self)
+
+    def cosh(self) -> Tensor:
+        """Hyperbolic cosine."""
+        return ops.Cosh.apply(self)
+
+    def log2(self) -> Tensor:
+        """Base-2 log; log2(0) is -inf."""
+        return ops.Log2.apply(self)
+
+    def log10(self) -> Tensor:
+        """Base-10 log; log10(0) is -inf."""
+        return ops.Log10.apply(self)
+
+    def exp2(self) -> Tensor:
+        """2 ** self."""
+        return ops.Exp2.apply(self)
+
+    def log1p(self) -> Tensor:
+        """log(1 + self), exact for tiny elements."""
+        return ops.Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        """exp(self) - 1, exact for tiny elements."""
+        return ops.Expm1.apply(self)
+
+    def erf(self) -> Tensor:
+        """The Gauss error function (math.erf's values)."""
+        return ops.Erf.apply(self)
+
+    def rsqrt(self) -> Tensor:
+        """1 / sqrt(self); rsqrt(0) is inf."""
+        return 1 / self.sqrt()
+
+    def logaddexp(self, other: Any) -> Tensor:
+        """log(exp(self) + exp(other)) with broadcasting, stable for large and tiny values."""
+        other = _operand(other, "logaddexp")
+        x, y = self.data, other.data if isinstance(other, Tensor) else other
+        self_larger = np.asarray(x >= y)
+        # larger + log1p(exp(smaller - larger)) either way: one smooth formula, no kink at ties.
+        larger = ops.Where.apply(self_larger, self, other)
+        smaller = ops.Where.apply(self_larger, other, self)
+        shift = larger
+        same_infinity = np.asarray((x == y) & np.isinf(x))
+        if same_infinity.any():  # inf - inf is NaN: there the result is that infinity
+            smaller = ops.Where.apply(same_infinity, 0.0, smaller)
+            shift = ops.Where.apply(same_infinity, 0.0, larger)
+        return larger + (smaller - shift).exp().log1p()
+
+    # ---- activations (PyTorch's names and defaults) ---------------------------------------
+    def leaky_relu(self, slope: float = 0.01) -> Tensor:
+        """self where it is > 0, else slope * self; the derivative at 0 is `slope` (PyTorch's)."""
+        check_number(slope, "leaky_relu", "slope")
+        return ops.Where.apply(self.data > 0, self, self * slope)
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        """self where it is > 0, else alpha * (exp(self) - 1)."""
+        check_number(alpha, "elu", "alpha")
+        # exp of the clipped value: the branch not taken never overflows
+        return ops.Where.apply(self.data > 0, self, alpha * self.clip(None, 0.0).expm1())
+
+    def selu(self) -> Tensor:
+        """scale * elu(self, alpha) with the self-normalising constants of PyTorch's selu."""
+        return _SELU_SCALE * self.elu(_SELU_ALPHA)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        """self * Phi(self), Phi the standard normal CDF (via erf), or its "tanh" approximation."""
+        if approximate == "none":
+            return self * 0.5 * (1 + (self * _SQRT_HALF).erf())
+        if approximate == "tanh":
+            return 0.5 * self * (1 + (_SQRT_2_OVER_PI * (self + 0.044715 * self**3)).tanh())
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+    def silu(self) -> Tensor:
+        """self * sigmoid(self) (also called swish)."""
+        return self * self.sigmoid()
+
+    def softplus(self, beta: float = 1.0) -> Tensor:
+        """log(1 + exp(beta * self)) / beta, stable for large and very negative elements."""
+        check_number(beta, "softplus", "beta", minimum=0, strict=True)
+        if beta == 1:
+            return self.logaddexp(0.0)
+        return (self * beta).logaddexp(0.0) / beta
+
+    def mish(self) -> Tensor:
+        """self * tanh(softplus(self))."""
+        return self * self.softplus().tanh()
+
+    def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+        """self clipped to [min_val, max_val]; the gradient is 0 on the bounds, as PyTorch's."""
+        for name, bound in (("min_val", min_val), ("max_val", max_val)):
+            check_number(bound, "hardtanh", name)
+        if min_val > max_val:
+            raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        x = self.data
+        inside = (x > min_val) & (x < max_val)
+        return ops.Where.apply(inside, self, np.clip(x, min_val, max_val))
+
+    def relu6(self) -> Tensor:
+        """self clipped to [0, 6] (hardtanh(0, 6))."""
+        return self.hardtanh(0.0, 6.0)
+
+    def hardsigmoid(self) -> Tensor:
+        """relu6(self + 3) / 6: 0 below -3, 1 above 3, linear between."""
+        return (self + 3).relu6() / 6
+
+    def logsigmoid(self) -> Tensor:
+        """log(sigmoid(self)) = -softplus(-self), stable for large elements."""
+        return -(-self).softplus()
+
+    def softsign(self) -> Tensor:
+        """self / (1 + |self|)."""
+        return self / (1 + self.abs())
+
+    # ---- selection ---------------------------------------------------------------------------
+    def where(self, x: Any, y: Any) -> Tensor:
+        """x where self (a bool condition) holds, else y: numpy.where(self, x, y), broadcasting.
+
+        The gradient flows to x where the condition holds and to y elsewhere. Called as
+        `Tensor.where(condition, x, y)` or `tinygrad_nnfs.where(condition, x, y)`.
+        """
+        if self.dtype != np.bool_:
+            raise TypeError(
+                f"where: the condition must be a bool tensor, got dtype {self.dtype}; pass the "
+                f"condition first, where(condition, x, y), e.g. where(x > 0, x, 0.0) (PyTorch's "
+                f"x.where(condition, y) is where(condition, x, y))"
+            )
+        return ops.Where.apply(self.data, _operand(x, "where"), _operand(y, "where"))
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """self with `value` (a number) where the bool `mask`, broadcasting to self, is True."""
+        mask = _as_array(mask)
+        if mask.dtype != np.bool_:
+            raise TypeError(
+                f"masked_fill: mask must be bool, got dtype {mask.dtype}; pass a comparison such "
+                f"as x > 0"
+            )
+        try:
+            fits = np.broadcast_shapes(mask.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"masked_fill: a mask of shape {mask.shape} does not broadcast to the tensor's "
+                f"shape {self.shape}"
+            )
+        check_number(value, "masked_fill", "value")
+        return ops.Where.apply(mask, value, self)
+
+    # ---- statistics and running reductions ----------------------------------------------------
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
+        """Variance over `axis`: the sum of squared deviations / (count - ddof), as numpy.var."""
+        return self._variance(axis, keepdims, ddof, "var")
+
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
+        """Standard deviation over `axis`: sqrt(var(axis, keepdims, ddof)), as numpy.std.
+
+        Where the variance is 0 the gradient is 0, as PyTorch gives (not sqrt's infinite slope).
+        """
+        variance = self._variance(axis, keepdims, ddof, "std")
+        flat = variance.data == 0
+        if not flat.any():
+            return variance.sqrt()
+        return ops.Where.apply(flat, 0.0, ops.Where.apply(flat, 1.0, variance).sqrt())
+
+    def _variance(self, axis: Axis, keepdims: bool, ddof: float, op: str) -> Tensor:
+        _check_float(self, op)
+        axis = _check_axis(axis, self.ndim, op)
+        ddof = check_number(ddof, op, "ddof", minimum=0)
+        squares = (self - self.mean(axis=axis, keepdims=True)).square()
+        total = squares.sum(axis=axis, keepdims=keepdims)
+        count = self.data.size // max(total.data.size, 1)
+        return total / max(count - ddof, 0)  # NOTE: no degrees of freedom left: inf or NaN
+
+    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Product over `axis` (None: all); exact gradients where elements are 0 (via cumprod)."""
+        axis = _check_axis(axis, self.ndim, "prod")
+        ndim, shape = self.ndim, self.shape
+        axes = range(ndim) if axis is None else [int(a) % ndim for a in np.atleast_1d(axis)]
+        kept = [a for a in range(ndim) if a not in axes]
+        count = math.prod(shape[a] for a in axes)
+        if keepdims:
+            out_shape = tuple(1 if a in axes else side for a, side in enumerate(shape))
+        else:
+            out_shape = tuple(shape[a] for a in kept)
+        if count == 0:  # the product of nothing is 1
+            return self.sum(axis=axis, keepdims=keepdims) + 1
+        rows = self.transpose(*kept, *axes).reshape(*(shape[a] for a in kept), count)
+        return ops.CumProd.apply(rows, axis=-1)[..., -1].reshape(out_shape)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        """Running sum along `axis` (None: over the flattened tensor, as numpy.cumsum)."""
+        return self._scan(ops.CumSum, axis, "cumsum")
+
+    def cumprod(self, axis: int | None = None) -> Tensor:
+        """Running product along `axis` (None: flattened); exact gradients at zeros (PyTorch's)."""
+        return self._scan(ops.CumProd, axis, "cumprod")
+
+    def _scan(self, op: type[ops.Function], axis: int | None, name: str) -> Tensor:
+        if axis is None:
+            return op.apply(self.reshape(-1), axis=0)
+        axis = _check_one_axis(axis, self.ndim, name)
+        if self.ndim == 0:
+            return op.apply(self.reshape(1), axis=0).reshape(())
+        return op.apply(self, axis=axis)
+
+    def cummax(self, axis: int) -> ValuesIndices:
+        """(values, indices) of the running max along `axis`, as torch.cummax (ties: the latest
+        index); the gradient flows to the element each value came from."""
+        axis = _check_one_axis(axis, self.ndim, "cummax")
+        if self.ndim == 0:
+            values, indices = self.reshape(1).cummax(0)
+            return ValuesIndices(values.reshape(()), indices.reshape(()))
+        x = self.data
+        running = np.maximum.accumulate(x, axis=axis)
+        positions = _arange_along(x.shape[axis], axis, x.ndim)
+        reached = (x == running) | np.isnan(x)  # NaN propagates, and points at itself
+        indices = np.maximum.accumulate(np.where(reached, positions, 0), axis=axis)
+        return ValuesIndices(self.gather(axis, indices), Tensor(indices))
+
+    # ---- rearranging -------------------------------------------------------------------------
+    def flip(self, axis: Axis = None) -> Tensor:
+        """Reverse the order of elements along `axis` (None: every axis), as numpy.flip."""
+        return ops.Flip.apply(self, axis=_check_axis(axis, self.ndim, "flip"))
+
+    def pad(self, pad_width: Any, mode: str = "constant", value: float = 0) -> Tensor:
+        """Pad as numpy.pad: `pad_width` an int, (before, after), or such a pair per axis.
+
+        mode "constant" fills with `value`; "edge", "reflect", "symmetric" and "wrap" are
+        numpy.pad's (PyTorch's "replicate" and "circular" are "edge" and "wrap").
+        """
+        widths = _pad_widths(pad_width, self.shape)
+        check_number(value, "pad", "value")
+        if self.ndim == 0:  # no axis to pad, as numpy.pad
+            return self
+        if mode == "constant":
+            return ops.Pad.apply(self, widths=widths, value=value)
+        if mode not in _PAD_MODES:
+            raise ValueError(
+                f"pad: mode must be one of 'constant', {', '.join(map(repr, _PAD_MODES))}; got "
+                f"{mode!r}"
+            )
+        if value != 0:
+            raise ValueError(f"pad: value ({value}) is used only by mode 'constant', not {mode!r}")
+        positions = np.arange(self.size).reshape(self.shape)
+        try:
+            positions = np.pad(positions, widths, mode=_PAD_MODES[mode])
+        except ValueError as error:
+            raise ValueError(f"pad: shape {self.shape}, mode {mode!r}: {error}") from None
+        return self.reshape(-1)[positions]  # each output element picks its source element
+
+    def tile(self, *reps: Any) -> Tensor:
+        """self repeated `reps` times along each axis (ints or one tuple), as numpy.tile."""
+        reps = check_ints(Tensor._shape_arg(reps), "tile", "every repetition")
+        if any(r < 0 for r in reps):
+            raise ValueError(f"tile: repetitions {reps} must be >= 0")
+        ndim = max(len(reps), self.ndim)
+        reps = (1,) * (ndim - len(reps)) + tuple(reps)
+        shape = (1,) * (ndim - self.ndim) + self.shape
+        spread = self.reshape(*itertools.chain.from_iterable((1, side) for side in shape))
+        copies = spread.expand(*itertools.chain.from_iterable(zip(reps, shape, strict=True)))
+        return copies.reshape(*(r * side for r, side in zip(reps, shape, strict=True)))
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """self tiled `sizes` times along each axis, as torch.Tensor.repeat (numpy.tile's
+        result; not numpy.repeat, which repeats each element)."""
+        sizes = check_ints(Tensor._shape_arg(sizes), "repeat", "every size")
+        if len(sizes) < self.ndim:
+            raise ValueError(
+                f"repeat: got {len(sizes)} sizes for a tensor with {self.ndim} dimensions; pass "
+                f"one per dimension (tile prepends 1s instead)"
+            )
+        return self.tile(sizes)
+
+    def split(self, split_size_or_sections: Any, axis: int = 0) -> tuple[Tensor, ...]:
+        """Pieces along `axis`, as torch.split: of split_size_or_sections elements each (the
+        last may be shorter), or of the sizes in a list."""
+        axis = self._axis_to_cut(axis, "split")
+        length = self.shape[axis]
+        if is_int(split_size_or_sections):
+            size = check_int(split_size_or_sections, "split", "split_size", minimum=1)
+            sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
+        elif isinstance(split_size_or_sections, Sequence | np.ndarray):
+            sizes = list(check_ints(tuple(split_size_or_sections), "split", "every section"))
+            if any(s < 0 for s in sizes) or sum(sizes) != length:
+                raise ValueError(
+                    f"split: section sizes {sizes} must be >= 0 and add up to {length}, the "
+                    f"length of axis {axis} of shape {self.shape}"
+                )
+        else:
+            raise TypeError(
+                f"split: split_size_or_sections must be an int or a list of ints, got "
+                f"{type(split_size_or_sections).__name__} {split_size_or_sections!r}"
+            )
+        before = (slice(None),) * axis
+        bounds = itertools.pairwise(itertools.accumulate(sizes, initial=0))
+        return tuple(self[(*before, slice(start, stop))] for start, stop in bounds)
+
+    def chunk(self, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
+        """At most `chunks` pieces of equal length along `axis` (the last may be shorter), as
+        torch.chunk."""
+        chunks = check_int(chunks, "chunk", "chunks", minimum=1)
+        axis = self._axis_to_cut(axis, "chunk")
+        return self.split(max(-(-self.shape[axis] // chunks), 1), axis)
+
+    def _axis_to_cut(self, axis: int, op: str) -> int:
+        if self.ndim == 0:
+            raise ValueError(f"{op}: a 0-d tensor has no axis to cut; reshape it to 1-d first")
+        return _check_one_axis(axis, self.ndim, op)
+
+    def gather(self, axis: int, index: Any) -> Tensor:
+        """Values along `axis` at `index` (ints, as many dimensions as self), as torch.gather:
+        out[i][j] = self[index[i][j]][j] for axis 0; the gradient adds into the places read."""
+        axis = _check_one_axis(axis, self.ndim, "gather")
+        return self[_index_along(self, axis, index, "gather")[1]]
+
+    def scatter_add(self, axis: int, index: Any, src: Any) -> Tensor:
+        """self with src added at `index` along `axis`, as torch.scatter_add:
+        out[index[i][j]][j] += src[i][j] for axis 0; repeated indices add up."""
+        axis = _check_one_axis(axis, self.ndim, "scatter_add")
+        index, positions = _index_along(self, axis, index, "scatter_add")
+        src = _operand(src, "scatter_add", scalars=False)
+        if src.ndim != index.ndim or any(
+            i > s for i, s in zip(index.shape, src.shape, strict=True)
+        ):
+            raise ValueError(
+                f"scatter_add: src of shape {src.shape} must have index's {index.ndim} "
+                f"dimensions, each at least as long as index's {index.shape}"
+            )
+        if src.shape != index.shape:
+            src = src[tuple(slice(0, side) for side in index.shape)]
+        return self + ops.IndexAdd.apply(src, shape=self.shape, index=positions)
+
+    def one_hot(self, classes: int, *, dtype: Any = np.int64) -> Tensor:
+        """Labels as one-hot rows: shape self.shape + (classes,) (no gradient; int64 as PyTorch)."""
+        return one_hot(self, classes, dtype=dtype)
+
+    # ---- tests (no gradient) -------------------------------------------------------------------
+    def isnan(self) -> Tensor:
+        """True where an element is NaN."""
+        return Tensor(np.isnan(self.data))
+
+    def isinf(self) -> Tensor:
+        """True where an element is +inf or -inf."""
+        return Tensor(np.isinf(self.data))
+
+    def isfinite(self) -> Tensor:
+        """True where an element is neither NaN nor infinite."""
+        return Tensor(np.isfinite(self.data))
+
+    def any(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """True where any element over `axis` is nonzero (None: all)."""
+        axis = _check_axis(axis, self.ndim, "any")
+        return Tensor(np.any(self.data, axis=axis, keepdims=keepdims))
+
+    def all(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """True where every element over `axis` is nonzero (None: all)."""
+        axis = _check_axis(axis, self.ndim, "all")
+        return Tensor(np.all(self.data, axis=axis, keepdims=keepdims))
+
+    # ---- convolution and pooling (NCHW images) -----------------------------------------------
+    def conv2d(self, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0) -> Tensor:
+        """PyTorch's conv2d: self (N, C, H, W) with w (O, C, kh, kw), plus b (O,) if given,
+        -> (N, O, H', W'); `stride` and zero `padding` are an int or a (height, width) pair."""
+        w = _operand(w, "conv2d", scalars=False)
+        b = None if b is None else _operand(b, "conv2d", scalars=False)
+        for tensor in (self, w) if b is None else (self, w, b):
+            _check_float(tensor, "conv2d")
+        stride, padding = ops.conv2d_arguments(
+            self.shape, w.shape, None if b is None else b.shape, stride, padding
+        )
+        out = ops.Conv2d.apply(self, w, stride=stride, padding=padding)
+        return out if b is None else out + b.reshape(1, -1, 1, 1)
+
+    def max_pool2d(self, kernel_size: Any, stride: Any = None) -> Tensor:
+        """The max of each kernel_size window of self (N, C, H, W), windows `stride` apart
+        (default kernel_size); the gradient goes to each window's first maximum, as PyTorch's."""
+        _check_float(self, "max_pool2d")
+        kernel, stride = ops.pool2d_arguments("max_pool2d", self.shape, kernel_size, stride)
+        return ops.MaxPool2d.apply(self, kernel=kernel, stride=stride)
+
+    def avg_pool2d(self, kernel_size: Any, stride: Any = None) -> Tensor:
+        """The mean of each kernel_size window of self (N, C, H, W), windows `stride` apart
+        (default kernel_size)."""
+        _check_float(self, "avg_pool2d")
+        kernel, stride = ops.pool2d_arguments("avg_pool2d", self.shape, kernel_size, stride)
+        return ops.AvgPool2d.apply(self, kernel=kernel, stride=stride)
+
     # ---- comparisons (no gradient) ---------------------------------------------------------
     def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
         other = _operand(other, ufunc.__name__)
@@ -713,6 +1164,37 @@ class Tensor(TensorBase):
 
 
 engine.use_tensor_class(Tensor, ops.TensorMath)
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """x where condition (bool: a Tensor, ndarray or list) holds, else y, as numpy.where;
+    the gradient flows to x where it holds and to y elsewhere."""
+    return _as_tensor(condition).where(x, y)
+
+
+def one_hot(labels: Any, classes: int, *, dtype: Any = np.int64) -> Tensor:
+    """Integer labels as one-hot rows: shape labels.shape + (classes,), int64 as PyTorch's."""
+    labels = _as_array(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(
+            f"one_hot: labels must be integer class indices, got dtype {labels.dtype}; pass "
+            f"e.g. labels.astype(np.int64)"
+        )
+    check_int(classes, "one_hot", "classes", minimum=1)
+    outside = (labels < 0) | (labels >= classes)
+    if outside.any():
+        raise ValueError(
+            f"one_hot: label {labels[outside].flat[0]} is out of range for {classes} classes "
+            f"(valid: 0..{classes - 1})"
+        )
+    return Tensor(np.eye(classes, dtype=check_dtype(dtype, "one_hot"))[labels])
+
+
+class ValuesIndices(NamedTuple):
+    """What cummax returns, as torch.cummax: `values` (differentiable) and their `indices`."""
+
+    values: Tensor
+    indices: Tensor
 
 
 def grad(
@@ -859,3 +1341,71 @@ def _check_float(tensor: Tensor, op: str) -> None:
             f"{op}: expected a float tensor, got dtype {tensor.dtype}; integer data are labels "
             f"or masks, convert logits first with .astype(np.float32)"
         )
+
+
+def _check_one_axis(axis: Any, ndim: int, op: str) -> int:
+    """One axis (an int) valid for ndim dimensions, made >= 0 (0-d tensors take 0 or -1)."""
+    check_int(axis, op, "axis")
+    _check_axis(axis, ndim, op)
+    return axis % max(ndim, 1)
+
+
+def _index_along(
+    tensor: Tensor, axis: int, index: Any, op: str
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """(index checked, the integer arrays that pick tensor[..., index, ...] along axis as
+    torch.gather reads and torch.scatter_add writes)."""
+    index = _as_array(index)
+    if index.dtype.kind not in "iu":
+        raise TypeError(
+            f"{op}: index must hold integers, got dtype {index.dtype}; pass e.g. "
+            f"index.astype(np.int64)"
+        )
+    if index.ndim != tensor.ndim:
+        raise ValueError(
+            f"{op}: index has {index.ndim} dimensions but the tensor has {tensor.ndim} (shape "
+            f"{tensor.shape}); give index as many, e.g. labels[:, None] for rows"
+        )
+    for other, (side, limit) in enumerate(zip(index.shape, tensor.shape, strict=True)):
+        if other != axis and side > limit:
+            raise ValueError(
+                f"{op}: index of shape {index.shape} is longer than the tensor of shape "
+                f"{tensor.shape} along axis {other}; only axis {axis} may differ"
+            )
+    size = tensor.shape[axis] if tensor.ndim else 1
+    outside = (index < 0) | (index >= size)
+    if outside.any():
+        raise ValueError(
+            f"{op}: index {index[outside].flat[0]} is out of range for axis {axis} of size "
+            f"{size} (valid: 0..{size - 1})"
+        )
+    positions = tuple(
+        index if a == axis else _arange_along(side, a, index.ndim)
+        for a, side in enumerate(index.shape)
+    )
+    return index, positions
+
+
+def _arange_along(length: int, axis: int, ndim: int) -> np.ndarray:
+    """0..length-1 laid along `axis` of ndim dimensions (length 1 elsewhere), to broadcast."""
+    return np.arange(length).reshape([-1 if a == axis else 1 for a in range(ndim)])
+
+
+def _pad_widths(pad_width: Any, shape: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """numpy.pad's pad_width as one (before, after) pair of ints >= 0 per axis, checked."""
+    try:
+        widths = np.broadcast_to(np.asarray(pad_width), (len(shape), 2))
+    except ValueError:
+        raise ValueError(
+            f"pad: pad_width {pad_width!r} does not fit a tensor of shape {shape}; pass an int, "
+            f"(before, after), or one (before, after) pair per axis, as numpy.pad takes it "
+            f"(PyTorch's flat (left, right, top, bottom) lists the last axis first)"
+        ) from None
+    if widths.dtype.kind not in "iu":
+        raise TypeError(f"pad: pad_width must hold ints, got {pad_width!r}")
+    if (widths < 0).any():
+        raise ValueError(
+            f"pad: pad_width {pad_width!r} holds a negative width; widths must be >= 0 "
+            f"(crop by slicing instead)"
+        )
+    return tuple((int(before), int(after)) for before, after in widths)
