@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from tinygrad_nnfs import Function, Tensor, gradcheck, no_grad
+from tinygrad_nnfs import Function, Tensor, grad, gradcheck, gradgradcheck, no_grad
 
 
 class Cube(Function):
@@ -80,6 +80,23 @@ def test_function_custom_cube_gradchecks_and_composes():
     x = np.array([[0.5, -1.5], [1.2, 0.3]])
     assert gradcheck(lambda a: Cube.apply(a), x)
     assert gradcheck(lambda a: (Cube.apply(a.tanh()) * a).sum(), x)
+
+
+def test_function_custom_cube_differentiates_twice():
+    # its backward is arithmetic on the saved input: under create_graph it runs on the Tensors
+    x = np.array([[0.5, -1.5], [1.2, 0.3]])
+    assert gradgradcheck(lambda a: Cube.apply(a), x)
+    assert gradgradcheck(lambda a: (Cube.apply(a.tanh()) * a).sum(), x)
+    assert gradgradcheck(lambda a, b: Scale.apply(a * b, -2.0).tanh(), x, x.T.copy())
+
+
+def test_function_whose_backward_calls_numpy_functions_names_itself_under_create_graph():
+    # np.broadcast_to on a Tensor: the first derivative is fine, the second cannot be taken
+    x, y = Tensor([[0.5], [-1.0]], requires_grad=True), Tensor([0.2, 1.1], requires_grad=True)
+    out = OuterMul.apply(x, y).sum()
+    assert grad(out, x)[0].shape == (2, 1)
+    with pytest.raises(RuntimeError, match=r"^OuterMul\.backward cannot be differentiated again"):
+        grad(out, [x, y], create_graph=True)
 
 
 def test_function_needs_input_grad_aligned_with_inputs():

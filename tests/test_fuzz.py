@@ -3,9 +3,10 @@
 A program draws 1-3 float64 inputs, then 1-6 steps; each step applies one op to values drawn
 from everything computed so far, so tensors get reused (a tensor used twice, or by itself as
 both operands). Its forward must equal the same program on plain NumPy arrays, and backward()
-must match central differences. Only smooth ops are drawn, in safe domains (log and sqrt of
-x*x + 1, division by y*y + 1, exp of tanh): relu, abs, clip, max/min and maximum/minimum have
-kinks or ties where finite differences disagree by design; their own tests cover them.
+must match central differences, as must its second derivatives (gradgradcheck). Only smooth
+ops are drawn, in safe domains (log and sqrt of x*x + 1, division by y*y + 1, exp of tanh):
+relu, abs, clip, max/min and maximum/minimum have kinks or ties where finite differences
+disagree by design; their own tests cover them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-from tinygrad_nnfs import Tensor, gradcheck
+from tinygrad_nnfs import Tensor, gradcheck, gradgradcheck
 from tinygrad_nnfs.testing import arrays, axes_for, shapes
 
 
@@ -208,6 +209,15 @@ def test_random_program_matches_numpy_and_its_gradients_match_finite_differences
     gradcheck(lambda *tensors: run(steps, tensors, numpy=False), *inputs)
     for array, original in zip(inputs, originals, strict=True):
         assert_array_equal(array, original)  # the ops never write into their inputs
+
+
+@settings(max_examples=300)
+@given(program=programs())
+def test_random_program_second_derivatives_match_finite_differences_of_its_gradients(program):
+    # Every op's backward runs on Tensors (create_graph=True) and is differentiated again,
+    # through tensors used twice and gradients that reach a node by several paths.
+    inputs, steps = program
+    gradgradcheck(lambda *tensors: run(steps, tensors, numpy=False), *inputs)
 
 
 def test_a_0d_tensor_used_three_times_gets_all_three_gradients():

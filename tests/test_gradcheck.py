@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinygrad_nnfs import Function, GradcheckError, Tensor, gradcheck, ops
+from tinygrad_nnfs import Function, GradcheckError, Tensor, gradcheck, gradgradcheck, ops
 
 
 class WrongMul(Function):
@@ -37,6 +37,25 @@ def test_gradcheck_returns_true_on_correct_ops():
     y = np.array([0.7, -0.4])
     assert gradcheck(lambda a, b: (a * b).tanh() @ b, x, y) is True
     assert gradcheck(lambda a: a.sigmoid().sum(), x) is True
+
+
+def test_gradgradcheck_returns_true_on_correct_ops():
+    x = np.array([[0.5, -1.2], [1.5, 0.3]])
+    y = np.array([0.7, -0.4])
+    assert gradgradcheck(lambda a, b: (a * b).tanh() @ b, x, y) is True
+    assert gradgradcheck(lambda a: a.sigmoid().sum(), x) is True
+
+
+def test_gradgradcheck_of_a_linear_function_is_true():
+    # its first derivative is constant: it requires no grad, and its derivative is 0
+    assert gradgradcheck(lambda a, b: a * 3 - b, np.array([0.5, 1.5]), np.array([2.0])) is True
+
+
+def test_gradgradcheck_accepts_tensors_and_leaves_them_untouched():
+    x = Tensor([0.5, 1.5], requires_grad=True)
+    assert gradgradcheck(lambda a: (a * a).exp(), x)
+    assert x.grad is None
+    np.testing.assert_array_equal(x.data, np.array([0.5, 1.5], dtype=np.float32))
 
 
 def test_gradcheck_accepts_tensors_and_leaves_them_untouched():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import basic_indices
 from numpy.testing import assert_allclose, assert_array_equal
 
-from tinygrad_nnfs import Tensor, manual_seed, ops
+from tinygrad_nnfs import Tensor, detect_anomaly, grad, manual_seed, ops
 from tinygrad_nnfs.testing import (
     arrays,
     assert_grad_matches_numeric,
@@ -443,6 +444,14 @@ def test_affine_with_a_wider_bias_matches_matmul_then_add_bit_for_bit():
         assert_array_equal(one.grad.data, other.grad.data)
 
 
+@pytest.mark.parametrize("bias_shape", [(2,), (1, 2)])
+def test_affine_of_a_vector_input_is_a_vector_matmul_then_add(bias_shape):
+    # x (n_in,) is the "..." of x (..., n_in) being empty: x @ w + b, as MatMul then Add give it
+    rng = np.random.RandomState(0)
+    x, w, b = rng.standard_normal(3), rng.standard_normal((3, 2)), rng.standard_normal(bias_shape)
+    check_op(ops.Affine.apply, x @ w + b, x, w, b)
+
+
 # ---- softmax ------------------------------------------------------------------------------
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     exps = np.exp(x - x.max(axis=axis, keepdims=True))
@@ -484,7 +493,7 @@ def test_softmax_cross_entropy(data, n, classes):
     book = np.mean(-np.log(np.clip(probs[range(n), labels], 1e-7, 1 - 1e-7)))
     assert ops.SoftmaxCrossEntropy.apply(Tensor(logits), labels).item() == book  # bit-exact
     check_op(lambda z: ops.SoftmaxCrossEntropy.apply(z, labels), book, logits)
-    assert_grad_matches_numeric(ops.SoftmaxCrossEntropy.apply, logits, labels)
+    assert_grad_matches_numeric(ops.SoftmaxCrossEntropy.apply, logits, labels, order=2)
     z = Tensor(logits, requires_grad=True)
     ops.SoftmaxCrossEntropy.apply(z, labels).backward()
     assert_allclose(z.grad.data, (probs - np.eye(classes)[labels]) / n, rtol=1e-12)
@@ -542,6 +551,14 @@ def test_dropout(data, shape, rate, seed):
     assert_array_equal(t.dropout(0.0).data, x)
 
 
+@given(data=st.data(), shape=shapes(), rate=st.floats(0.05, 0.95), seed=st.integers(0, 2**31))
+def test_dropout_second_derivatives(data, shape, rate, seed):
+    # An int rng draws the same mask on every call, so finite differences see one function.
+    x = data.draw(arrays(shape))
+    mask = np.random.RandomState(seed).binomial(1, 1 - rate, size=shape) / (1 - rate)
+    check_op(lambda a: (a * a).dropout(rate, rng=seed).tanh(), np.tanh(x * x * mask), x)
+
+
 def test_dropout_uses_library_stream():
     manual_seed(0)
     out = Tensor(np.ones((4, 5))).dropout(0.3)
@@ -560,7 +577,7 @@ def test_astype(data, shape):
     x = data.draw(arrays(shape))
     check_op(lambda a: a.astype(np.float64) * a, x * x, x)
     # A float32 round trip loses digits: a wider step keeps the finite difference meaningful.
-    assert_grad_matches_numeric(lambda a: a.astype(np.float32), x, eps=1e-3, atol=1e-3)
+    assert_grad_matches_numeric(lambda a: a.astype(np.float32), x, eps=1e-3, atol=1e-3, order=2)
 
 
 @pytest.mark.parametrize(("source", "target"), [(np.float32, np.float64), (np.float64, np.float32)])
@@ -578,6 +595,119 @@ def test_astype_to_int_is_not_differentiable():
     assert y.dtype == np.int64
     assert not y.requires_grad
     assert_array_equal(y.data, [1, 2])
+
+
+# ---- the ops backward passes record: Where, IndexAdd ----------------------------------------
+# A graph-building backward records them (Abs's and Where's backward are Where, Index's is
+# IndexAdd and IndexAdd's is Index), so their own backward is differentiated at third order.
+@given(data=st.data(), shapes=broadcastable_shapes(3))
+def test_where(data, shapes):
+    condition = data.draw(arrays(shapes[0], dtype=bool, elements=st.booleans()))
+    x, y = data.draw(arrays(shapes[1])), data.draw(arrays(shapes[2]))
+    check_op(lambda a, b: ops.Where.apply(condition, a, b), np.where(condition, x, y), x, y)
+    # squashed, so the gradient reaching Where depends on the inputs: its backward's own slope
+    check_op(
+        lambda a, b: ops.Where.apply(condition, a * b, b.exp()).tanh(),
+        np.tanh(np.where(condition, x * y, np.exp(y))),
+        x,
+        y,
+    )
+
+
+def _index_added(values: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
+    out = np.zeros(shape)
+    np.add.at(out, index, values)  # repeated integer indices add up
+    return out
+
+
+@given(data=st.data(), shape=shapes(min_dims=1))
+def test_index_add(data, shape):
+    index = data.draw(_indices(shape))
+    values = data.draw(arrays(np.zeros(shape)[index].shape))
+    expected = _index_added(values, shape, index)
+    check_op(lambda v: ops.IndexAdd.apply(v, shape=shape, index=index), expected, values)
+    check_op(lambda v: ops.IndexAdd.apply(v, shape=shape, index=index).tanh(), np.tanh(expected),
+             values)  # fmt: skip
+
+
+# ---- second derivatives through the incoming gradient -----------------------------------------
+# check_op differentiates op(x) with a constant cotangent: for a linear op (and the linear part
+# of any op's backward) that never differentiates the backward with respect to the gradient it
+# receives. Squashing the output with tanh makes that gradient depend on the inputs.
+def _squashed(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    return lambda *tensors: fn(*tensors).tanh()
+
+
+SQUASHED_UNARY = {  # name -> (op on one Tensor, its input's strategy given a shape)
+    "reshape": lambda a: a.reshape(-1),
+    "transpose": lambda a: a.transpose(),
+    "expand": lambda a: a.expand(2, *a.shape),
+    "unsqueeze": lambda a: a.unsqueeze(0),
+    "neg": operator.neg,
+    "sum": lambda a: a.sum(axis=0, keepdims=True) * a,
+    "mean": lambda a: a.mean() * a,
+    "logsumexp": lambda a: a.logsumexp(axis=-1),
+    "softmax": lambda a: a.softmax(axis=0),
+    "log_softmax": lambda a: a.log_softmax(),
+    "max": lambda a: a.max(axis=-1),
+    "exp": Tensor.exp,
+    "sigmoid": Tensor.sigmoid,
+    "square": Tensor.square,
+    "abs": Tensor.abs,
+    "relu": Tensor.relu,
+    "clip": lambda a: a.clip(-1.0, 1.0),
+    "astype": lambda a: a.astype(np.float64) * a,
+    "index": lambda a: a[np.array([0, 0, -1])],
+    "self_concatenate": lambda a: Tensor.concatenate([a, a * 2], axis=0),
+}
+
+
+@pytest.mark.parametrize("name", SQUASHED_UNARY)
+@given(data=st.data(), shape=shapes(min_dims=1, max_side=4))
+def test_second_derivatives_of_squashed_unary_ops(name, data, shape):
+    # unique: max has no ties; clip's elements stay off its bounds (|x| != 1 by 0.1 at least)
+    elements = st.one_of(well_conditioned(0.1, 0.9), well_conditioned(1.1, 2.0))
+    x = data.draw(arrays(shape, elements=elements, unique=name == "max"))
+    assert_grad_matches_numeric(_squashed(SQUASHED_UNARY[name]), x, order=2)
+
+
+SQUASHED_BINARY = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "truediv": lambda a, b: a / (b * b + 1),
+    "pow": lambda a, b: (a * a + 1) ** b,
+}
+
+
+@pytest.mark.parametrize("name", SQUASHED_BINARY)
+@given(data=st.data(), shapes=broadcastable_shapes(2))
+def test_second_derivatives_of_squashed_binary_ops(name, data, shapes):
+    x, y = (data.draw(arrays(shape)) for shape in shapes)
+    assert_grad_matches_numeric(_squashed(SQUASHED_BINARY[name]), x, y, order=2)
+
+
+@given(
+    data=st.data(),
+    sides=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3)),
+    batch=shapes(max_dims=1, max_side=2),
+)
+def test_second_derivatives_of_squashed_matmul_and_affine(data, sides, batch):
+    n, k, m = sides
+    x = data.draw(arrays((*batch, n, k)))
+    w, b = data.draw(arrays((k, m))), data.draw(arrays((1, m)))
+    assert_grad_matches_numeric(_squashed(operator.matmul), x, w, order=2)
+    assert_grad_matches_numeric(_squashed(ops.Affine.apply), x, w, b, order=2)
+
+
+@given(data=st.data(), n=st.integers(1, 4), classes=st.integers(2, 4))
+def test_second_derivatives_of_softmax_cross_entropy_inside_a_larger_graph(data, n, classes):
+    logits = data.draw(arrays((n, classes)))
+    labels = np.array(data.draw(st.lists(st.integers(0, classes - 1), min_size=n, max_size=n)))
+    # the loss's incoming gradient depends on the logits: its backward is differentiated in it
+    assert_grad_matches_numeric(
+        lambda z: ops.SoftmaxCrossEntropy.apply(z.tanh(), labels) * (z * z).sum(), logits, order=2
+    )
 
 
 # ---- non-differentiable --------------------------------------------------------------------
@@ -643,6 +773,43 @@ def test_pow_gradients_at_a_base_of_zero_take_pytorchs_limits():
     exponent = Tensor([0.0, 1.5], requires_grad=True, dtype=np.float64)
     (Tensor(0.0, dtype=np.float64) ** exponent).sum().backward()  # 0 ** p: flat for p >= 0
     assert_array_equal(exponent.grad.data, [0.0, 0.0])
+
+
+@pytest.mark.parametrize("exponent", [0, 0.0, np.float64(0.0)], ids=["int", "float", "numpy"])
+def test_pow_with_a_constant_zero_exponent_differentiates_twice(exponent):
+    # x ** 0 is 1: its first derivative is 0, and so is its second (torch gives zeros too).
+    x = np.array([1.5, -0.5, 2.0])
+    check_op(lambda a: a**exponent * a, x, x)
+
+
+def test_pow_mixed_second_derivative_at_a_zero_exponent_is_the_closed_form():
+    # d/dy d/dx x ** y = x ** (y - 1) * (1 + y log x): at y = 0 that is 1 / x, not 0.
+    # (torch.pow's double backward gives 0 there, masking the first derivative at y == 0.)
+    x, y = np.array([1.5, 0.7, 2.0]), np.array([0.0, 1.0, 2.0])
+    base, exponent = Tensor(x, requires_grad=True), Tensor(y, requires_grad=True)
+    (d_x,) = grad((base**exponent).sum(), base, create_graph=True)
+    (d_xy,) = grad(d_x.sum(), exponent)
+    assert_allclose(d_xy.data, x ** (y - 1) * (1 + y * np.log(x)), rtol=1e-12)
+    assert_grad_matches_numeric(operator.pow, x, y, order=2)
+
+
+def test_pow_of_a_zero_base_differentiates_twice_under_detect_anomaly():
+    # 0 ** y for y > 0 is flat: first and second derivatives 0, no NaN or inf anywhere.
+    exponent = Tensor(np.array([1.5, 2.0]), requires_grad=True)
+    with detect_anomaly():
+        (first,) = grad((0.0**exponent).sum(), exponent, create_graph=True)
+        (second,) = grad(first.sum(), exponent)
+    assert_array_equal(first.data, [0.0, 0.0])
+    assert_array_equal(second.data, [0.0, 0.0])
+
+
+def test_pow_of_a_zero_base_second_derivative_warns_nothing():
+    exponent = Tensor(np.array([1.5, 2.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # first order silences NumPy's 0 * inf; so must this
+        (first,) = grad((0.0**exponent).sum(), exponent, create_graph=True)
+        (second,) = grad(first.sum(), exponent)
+    assert_array_equal(second.data, [0.0, 0.0])
 
 
 @pytest.mark.parametrize("reduce", ["sum", "mean"])

@@ -116,7 +116,13 @@ def test_dense_gradcheck():
         return layer(inputs)
 
     rng = np.random.RandomState(4)
-    assert_grad_matches_numeric(forward, rng.randn(4, 3), rng.randn(3, 2), rng.randn(1, 2))
+    assert_grad_matches_numeric(forward, rng.randn(4, 3), rng.randn(3, 2), rng.randn(1, 2), order=2)
+    # a single sample (a row, as the layer makes it) and a stack of batches
+    assert_grad_matches_numeric(forward, rng.randn(3), rng.randn(3, 2), rng.randn(1, 2), order=2)
+    assert_grad_matches_numeric(
+        lambda x, w, b: forward(x, w, b).tanh(), rng.randn(2, 4, 3), rng.randn(3, 2),
+        rng.randn(1, 2), order=2,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -210,7 +216,7 @@ def test_dropout_gradient_is_the_mask():
 @given(inputs=arrays((3, 4)))
 def test_activation_matches_numpy_and_gradchecks(module, reference, inputs):
     assert_allclose(module(inputs).data, reference(inputs), rtol=1e-12)
-    assert_grad_matches_numeric(module, inputs)
+    assert_grad_matches_numeric(module, inputs, order=2)
 
 
 @given(rows=st.integers(1, 5))

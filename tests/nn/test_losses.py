@@ -13,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose, assert_array_equal
 
 from tinygrad_nnfs import Tensor
+from tinygrad_nnfs.functional import hessian
 from tinygrad_nnfs.nn import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -20,7 +21,7 @@ from tinygrad_nnfs.nn import (
     MeanSquaredError,
     SoftmaxCrossEntropy,
 )
-from tinygrad_nnfs.testing import arrays, assert_grad_matches_numeric
+from tinygrad_nnfs.testing import arrays, assert_grad_matches_numeric, well_conditioned
 
 
 # ---- the book's NumPy code (ch. 5, 16, 17): forward, then Loss.calculate's np.mean --------------
@@ -112,7 +113,9 @@ def test_softmax_cross_entropy_gradient_is_softmax_minus_onehot_over_n(case):
     SoftmaxCrossEntropy()(tensor, labels).backward()
     expected = (book_softmax(logits) - one_hot(labels, logits.shape[1])) / len(labels)
     assert_allclose(tensor.grad.data, expected, rtol=1e-12, atol=1e-15)
-    assert_grad_matches_numeric(lambda z: SoftmaxCrossEntropy()(z, labels), logits)
+    assert_grad_matches_numeric(lambda z: SoftmaxCrossEntropy()(z, labels), logits, order=2)
+    onehot = one_hot(labels, logits.shape[1])
+    assert_grad_matches_numeric(lambda z: SoftmaxCrossEntropy()(z, onehot), logits, order=2)
 
 
 def test_softmax_cross_entropy_is_finite_for_logits_of_1e4():
@@ -145,8 +148,8 @@ def test_categorical_crossentropy_value_is_the_books(case):
 def test_categorical_crossentropy_gradchecks(case):
     probs, labels = case
     onehot = one_hot(labels, probs.shape[1])
-    assert_grad_matches_numeric(lambda p: CategoricalCrossentropy()(p, labels), probs)
-    assert_grad_matches_numeric(lambda p: CategoricalCrossentropy()(p, onehot), probs)
+    assert_grad_matches_numeric(lambda p: CategoricalCrossentropy()(p, labels), probs, order=2)
+    assert_grad_matches_numeric(lambda p: CategoricalCrossentropy()(p, onehot), probs, order=2)
 
 
 def test_categorical_crossentropy_gradient_at_a_clipped_wrong_prediction_is_large():
@@ -263,7 +266,7 @@ def test_binary_crossentropy_value_is_the_books(case):
 @given(case=regression(elements=inside_clip, integer_targets=True))
 def test_binary_crossentropy_gradchecks(case):
     probs, targets = case
-    assert_grad_matches_numeric(lambda p: BinaryCrossentropy()(p, targets), probs)
+    assert_grad_matches_numeric(lambda p: BinaryCrossentropy()(p, targets), probs, order=2)
 
 
 # ---- regression ---------------------------------------------------------------------------------
@@ -272,7 +275,7 @@ def test_mean_squared_error_value_is_the_books_and_gradchecks(case):
     predictions, targets = case
     value = MeanSquaredError()(predictions, targets)
     assert_array_equal(value.data, book_mean_squared_error(predictions, targets))
-    assert_grad_matches_numeric(lambda p: MeanSquaredError()(p, targets), predictions)
+    assert_grad_matches_numeric(lambda p: MeanSquaredError()(p, targets), predictions, order=2)
 
 
 @given(case=regression())
@@ -286,7 +289,7 @@ def test_mean_absolute_error_value_is_the_books(case):
 def test_mean_absolute_error_gradchecks_away_from_zero_residuals(case):
     predictions, offsets = case  # |offset| >= 0.1 keeps finite differences off the kink
     targets = predictions + offsets
-    assert_grad_matches_numeric(lambda p: MeanAbsoluteError()(p, targets), predictions)
+    assert_grad_matches_numeric(lambda p: MeanAbsoluteError()(p, targets), predictions, order=2)
 
 
 def test_mean_absolute_error_gradient_is_zero_at_a_zero_residual():
@@ -298,6 +301,68 @@ def test_mean_absolute_error_gradient_is_zero_at_a_zero_residual():
 
 
 REGRESSORS = [BinaryCrossentropy, MeanSquaredError, MeanAbsoluteError]
+
+
+# ---- second derivatives over shapes, soft targets and a graph around the loss --------------------
+# The loss is the root in the tests above: its incoming gradient is a constant 1. Multiplied by
+# a function of the predictions, that gradient depends on them too, so each loss's backward is
+# differentiated with respect to it as well. Regression losses average the last axis of
+# predictions of any rank (1-D: one sample of n outputs).
+@st.composite
+def regression_case(draw, elements, targets):
+    shape = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3).map(tuple))
+    return draw(arrays(shape, elements=elements)), draw(arrays(shape, elements=targets))
+
+
+SECOND_ORDER_REGRESSORS = {  # loss, prediction elements, target elements
+    "binary": (BinaryCrossentropy, inside_clip, st.floats(0.0, 1.0)),  # soft targets too
+    "squared": (MeanSquaredError, well_conditioned(), well_conditioned()),
+    "absolute": (MeanAbsoluteError, well_conditioned(0.1, 0.9), well_conditioned(1.1, 2.0)),
+}  # absolute: |p| < 1 < |y|, so no residual is near MAE's kink at 0
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER_REGRESSORS)
+@given(data=st.data())
+def test_regression_loss_second_derivatives_over_shapes_and_upstream(name, data):
+    loss, elements, target_elements = SECOND_ORDER_REGRESSORS[name]
+    predictions, targets = data.draw(regression_case(elements, target_elements))
+    assert_grad_matches_numeric(lambda p: loss()(p, targets), predictions, order=2)
+    assert_grad_matches_numeric(lambda p: loss()(p, targets) * (p * p).sum(), predictions, order=2)
+
+
+@pytest.mark.parametrize("form", ["sparse", "one-hot"])
+@given(case=classification(elements=inside_clip))
+def test_categorical_crossentropy_second_derivatives_inside_a_larger_graph(form, case):
+    probs, labels = case
+    targets = labels if form == "sparse" else one_hot(labels, probs.shape[1])
+    assert_grad_matches_numeric(
+        lambda p: CategoricalCrossentropy()(p, targets) * (p * p).sum(), probs, order=2
+    )
+    # after a softmax, as the book's models have it: its Hessian is the fused loss's
+    assert_grad_matches_numeric(
+        lambda z: CategoricalCrossentropy()(z.softmax(), targets), probs, order=2
+    )
+
+
+@pytest.mark.parametrize("form", ["sparse", "one-hot"])
+@given(case=classification())
+def test_softmax_cross_entropy_second_derivatives_inside_a_larger_graph(form, case):
+    logits, labels = case
+    targets = labels if form == "sparse" else one_hot(labels, logits.shape[1])
+    assert_grad_matches_numeric(
+        lambda z: SoftmaxCrossEntropy()(z.tanh() * 2, targets) * (z * z).sum(), logits, order=2
+    )
+
+
+def test_softmax_cross_entropy_hessian_is_the_softmax_jacobian_over_n():
+    # d2 L / dz_i dz_j = (diag(p_i) - p_i p_i^T) / n within a row, 0 across rows
+    logits = np.array([[0.5, -1.0, 1.5], [0.2, 0.1, -0.3]])
+    hess = hessian(lambda z: SoftmaxCrossEntropy()(z, [2, 0]), logits).data
+    probs = book_softmax(logits)
+    for i in range(2):
+        row = (np.diag(probs[i]) - np.outer(probs[i], probs[i])) / 2
+        assert_allclose(hess[i, :, i, :], row, rtol=1e-12, atol=1e-15)
+    assert_array_equal(hess[0, :, 1, :], 0)
 
 
 @pytest.mark.parametrize("loss", REGRESSORS)

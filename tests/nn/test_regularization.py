@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
+from tinygrad_nnfs.functional import hessian
 from tinygrad_nnfs.nn import Dense, Module, ReLU, Sequential, regularization_loss
 from tinygrad_nnfs.tensor import get_default_dtype, set_default_dtype
+from tinygrad_nnfs.testing import arrays, assert_grad_matches_numeric
 
 STRENGTHS = {
     "weight_regularizer_l1": 3e-3,
@@ -81,6 +85,43 @@ def test_regularization_gradient_is_l1_sign_plus_two_l2_w(strengths):
             assert_allclose(param.grad.data, expected, rtol=1e-12, atol=0)
         else:  # a zero strength adds nothing to the graph
             assert param.grad is None
+
+
+@given(
+    data=st.data(),
+    sides=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    strengths=st.fixed_dictionaries(
+        {name: st.sampled_from([0.0, 0.01, 0.5]) for name in STRENGTHS}
+    ),
+)
+def test_regularization_loss_second_derivatives(data, sides, strengths):
+    assume(any(strengths.values()))  # without a penalty the loss is a constant
+    n_in, n_out = sides
+    first, second = Dense(n_in, n_out, rng=0, dtype=np.float64, **strengths), Dense(n_out, 2)
+    model = Sequential(first, ReLU(), second)
+
+    def penalty(weights, biases):
+        first.weights, first.biases = weights, biases
+        return regularization_loss(model)
+
+    weights = data.draw(arrays((n_in, n_out)))  # |w| >= 0.1: off L1's kink at 0
+    biases = data.draw(arrays((1, n_out)))
+    assert_grad_matches_numeric(penalty, weights, biases, order=2)
+    # inside a larger graph the penalty's incoming gradient depends on the parameters too
+    assert_grad_matches_numeric(lambda w, b: penalty(w, b).tanh() * w.sum(), weights, biases,
+                                order=2)  # fmt: skip
+
+
+def test_regularization_hessian_is_two_l2_on_the_diagonal_and_nothing_from_l1():
+    layer = Dense(3, 2, rng=0, dtype=np.float64, **STRENGTHS)
+
+    def of_weights(weights):
+        layer.weights = weights
+        return regularization_loss(layer)
+
+    weights = np.random.RandomState(1).randn(3, 2)
+    expected = 2 * STRENGTHS["weight_regularizer_l2"] * np.eye(6).reshape(3, 2, 3, 2)
+    assert_allclose(hessian(of_weights, weights).data, expected, rtol=1e-14, atol=0)
 
 
 def test_l1_gradient_at_exactly_zero_weights_is_plus_l1():
