@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from test_function import Cube  # x ** 3, the README's example: arithmetic on its saved input
 
 from tinygrad_nnfs import (
     Function,
@@ -43,18 +44,6 @@ X = np.array([0.5, -1.5, 1.2])  # away from 0: every op below is smooth there
 
 
 # ---- custom ops -----------------------------------------------------------------------------
-class Cube(Function):
-    """x ** 3, the README's example: arithmetic on its saved input only."""
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x)
-        return x**3
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        (x,) = self.saved
-        return 3 * x**2 * grad
-
-
 class NumpySin(Function):
     """sin(x) whose backward calls np.cos: right at first order, not differentiable again."""
 
