@@ -120,6 +120,42 @@ def test_logaddexp(data, shapes, scalar):
         check_op(Tensor.logaddexp, np.logaddexp(x, y), x, y)
 
 
+@given(data=st.data(), shapes=broadcastable_shapes(2))
+def test_remainder(data, shapes):
+    # x = y * quotient with a quotient away from integers: remainder jumps where x / y is one
+    y = data.draw(arrays(shapes[1]))
+    quotient = data.draw(arrays(shapes[0], elements=_away_from(*range(-3, 4), high=3.0)))
+    x = quotient * y
+    check_op(lambda a, b: a % b, np.remainder(x, y), x, y)
+    check_op(lambda a: a.remainder(1.5), np.remainder(x, 1.5), x)
+
+
+def test_remainder_follows_the_divisor_sign_and_is_nan_for_zero_as_numpy():
+    x, y = np.array([5.5, -5.5, 5.5, 1.0]), np.array([2.0, 2.0, -2.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = Tensor(x) % Tensor(y)
+        assert_array_equal((7.0 % Tensor(y[:3])).data, np.remainder(7.0, y[:3]))
+    with np.errstate(invalid="ignore"):
+        assert_array_equal(out.data, np.remainder(x, y))
+    a, b = Tensor([5.5], requires_grad=True), Tensor([2.0], requires_grad=True)
+    (a % b).sum().backward()
+    assert (a.grad.item(), b.grad.item()) == (1.0, -2.0)  # d/dy = -floor(x / y), as PyTorch
+
+
+def test_isclose_is_numpys_and_has_no_gradient():
+    x = Tensor([1.0, 1.0 + 1e-9, 2.0, np.nan], requires_grad=True)
+    other = np.array([1.0, 1.0, 2.1, np.nan])
+    assert_array_equal(x.isclose(other).data, np.isclose(x.data, other))
+    assert x.isclose(other, equal_nan=True).data.tolist() == [True, True, False, True]
+    assert x.isclose(Tensor(other), atol=0.2).data.tolist() == [True, True, True, False]
+    assert not x.isclose(other).requires_grad
+    with pytest.raises(ValueError, match="isclose: rtol"):
+        x.isclose(other, rtol=-1)
+    with pytest.raises(ValueError, match=r"isclose: shapes \(4,\) and \(3,\)"):
+        x.isclose(np.ones(3))
+
+
 def test_logaddexp_is_exact_for_extremes_and_ties():
     x = np.array([1e4, -1e4, -40.0, np.inf, -np.inf, np.inf, -np.inf, 2.0, 0.0])
     y = np.array([1e4, 0.0, 0.0, np.inf, -np.inf, -np.inf, 3.0, 2.0, -800.0])

@@ -71,6 +71,7 @@ __all__ = [
     "Pad",
     "Pow",
     "ReLU",
+    "Remainder",
     "Reshape",
     "Round",
     "Sigmoid",
@@ -315,6 +316,24 @@ class Pow(_Op):
                 flat = (base == 0) & (exponent >= 0)
                 grad_y = grad * out * xp.log(_one_where(xp, flat, x))
         return grad_x, grad_y
+
+
+class Remainder(_Op):
+    """x mod y with the sign of y (numpy.remainder, torch.remainder, Python's %)."""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        self.save_for_backward(x, y)
+        with np.errstate(divide="ignore", invalid="ignore"):  # x % 0 is NaN, as in NumPy
+            return np.remainder(x, y)
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        x, y = self.saved
+        if not self.needs_input_grad[1]:
+            return grad, None
+        # x - floor(x / y) * y: the quotient is piecewise constant, so d/dy is -floor(x / y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            quotient = np.floor_divide(*self.xp.values(x, y))
+        return grad, -grad * quotient
 
 
 class Maximum(_Op):

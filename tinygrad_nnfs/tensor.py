@@ -496,6 +496,16 @@ class Tensor(TensorBase):
     def __rpow__(self, other: Any) -> Tensor:
         return ops.Pow.apply(other if type(other) in _PLAIN else _operand(other, "pow"), self)
 
+    def __mod__(self, other: Any) -> Tensor:
+        return ops.Remainder.apply(self, _operand(other, "remainder"))
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops.Remainder.apply(_operand(other, "remainder"), self)
+
+    def remainder(self, other: Any) -> Tensor:
+        """self mod other with the sign of other (`%`, numpy.remainder, torch.remainder)."""
+        return self % other
+
     def __matmul__(self, other: Any) -> Tensor:
         return ops.MatMul.apply(self, _operand(other, "matmul", scalars=False))
 
@@ -1097,6 +1107,18 @@ class Tensor(TensorBase):
     def isfinite(self) -> Tensor:
         """True where an element is neither NaN nor infinite."""
         return Tensor(np.isfinite(self.data))
+
+    def isclose(
+        self, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+    ) -> Tensor:
+        """True where |self - other| <= atol + rtol * |other| (numpy.isclose, torch.isclose)."""
+        for name, value in (("rtol", rtol), ("atol", atol)):
+            check_number(value, "isclose", name, finite=True, minimum=0)
+        other = _as_array(_operand(other, "isclose"))
+        try:
+            return Tensor(np.isclose(self.data, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+        except ValueError as error:
+            raise ValueError(f"isclose: shapes {self.shape} and {other.shape}: {error}") from None
 
     def any(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """True where any element over `axis` is nonzero (None: all)."""
