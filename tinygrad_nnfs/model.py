@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nnfs import nn, ops, optim
+from tinygrad_nnfs import nn, optim
 from tinygrad_nnfs.nn.module import read_npz, write_npz
 from tinygrad_nnfs.optim import Optimizer
 from tinygrad_nnfs.tensor import _as_array, no_grad
@@ -260,8 +260,6 @@ class Model:
         fused, precision = self._fused(), self._precision
 
         def compare(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
-            if fused:  # fit hands over the logits: the book predicts from softmax's output
-                outputs = ops._softmax_rows(outputs)
             predicted = predictions(outputs)
             if kind == "regression":
                 return np.absolute(predicted - targets) < precision
@@ -269,7 +267,7 @@ class Model:
                 targets = np.argmax(targets, axis=1)
             return predicted == targets
 
-        return _Score(compare)
+        return _Score(compare, softmax=fused)  # fused: the book predicts from softmax's output
 
     # ---- parameters ----------------------------------------------------------------------------
     def get_parameters(self) -> list[tuple[np.ndarray, ...]]:

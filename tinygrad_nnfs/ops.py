@@ -1189,11 +1189,6 @@ def absolute_sample_losses(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.mean(np.abs(y - p), axis=-1)
 
 
-def softmax_sample_losses(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """The book's -log(clip(softmax(logits)))[true class] per sample (sparse labels)."""
-    return categorical_sample_losses(_softmax_rows(logits), labels)[0]
-
-
 class CategoricalCrossEntropy(_ClippedLoss):
     """mean(-log(clip(p))) of the true class's probability: sparse labels or one-hot rows.
 

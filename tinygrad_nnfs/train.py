@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nnfs import nn, ops
+from tinygrad_nnfs import nn
 from tinygrad_nnfs._checks import is_int
 from tinygrad_nnfs._tuning import tuned
 from tinygrad_nnfs.datasets import train_val_split
@@ -37,12 +37,6 @@ LOG_FORMATS = ("epochs", "steps")
 def _categorical_hits(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
     labels = np.argmax(targets, axis=1) if targets.ndim == 2 else targets
     return np.argmax(outputs, axis=1) == labels
-
-
-def _softmax_hits(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    # NOTE: the book predicts from softmax's output, whose rounding can tie two classes
-    # that the logits order: argmax then takes the first, as it does in the book.
-    return _categorical_hits(ops._softmax_rows(logits), targets)
 
 
 def _binary_hits(outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -83,10 +77,21 @@ def accuracy_for(loss_fn: Any) -> Accuracy:
 
 class _Score:
     """Scores batches as the book's Accuracy classes do: the mean of per-sample comparisons,
-    which it also counts over an epoch (its accumulated_sum); or a user's accuracy function."""
+    which it also counts over an epoch (its accumulated_sum); or a user's accuracy function.
 
-    def __init__(self, compare: Comparisons | None = None, accuracy: Accuracy | None = None):
-        self.compare, self.accuracy = compare, accuracy
+    `softmax`: compare softmax(logits), for a model trained through SoftmaxCrossEntropy.
+    NOTE: the book predicts from softmax's output, whose rounding can tie two classes that
+    the logits order: argmax then takes the first, as it does in the book.
+    """
+
+    def __init__(
+        self,
+        compare: Comparisons | None = None,
+        accuracy: Accuracy | None = None,
+        *,
+        softmax: bool = False,
+    ):
+        self.compare, self.accuracy, self.softmax = compare, accuracy, softmax
 
     @classmethod
     def for_loss(cls, loss_fn: Any, y_train: np.ndarray, accuracy: Any = None) -> _Score:
@@ -95,7 +100,7 @@ class _Score:
             return accuracy
         chosen = accuracy or accuracy_for(loss_fn)
         if accuracy is None and isinstance(loss_fn, nn.SoftmaxCrossEntropy):
-            return cls(_softmax_hits)
+            return cls(_categorical_hits, softmax=True)
         if chosen is categorical_accuracy:
             return cls(_categorical_hits)
         if chosen is binary_accuracy:
@@ -105,8 +110,13 @@ class _Score:
             return cls(lambda outputs, targets: np.absolute(outputs - targets) < precision)
         return cls(accuracy=chosen)
 
-    def __call__(self, outputs: np.ndarray, targets: np.ndarray) -> tuple[float, Any, int]:
-        """(the batch's accuracy, its hits, its count), hits summed as the book does."""
+    def __call__(
+        self, outputs: np.ndarray, targets: np.ndarray, loss: Tensor | None = None
+    ) -> tuple[float, Any, int]:
+        """(the batch's accuracy, its hits, its count), hits summed as the book does; `loss`:
+        the batch's SoftmaxCrossEntropy, whose softmax is reused."""
+        if self.softmax:
+            outputs = nn.SoftmaxCrossEntropy.probabilities(outputs, loss)
         if self.compare is None:
             fraction = float(self.accuracy(outputs, targets))
             return fraction, fraction * len(targets), len(targets)
@@ -117,6 +127,8 @@ class _Score:
 def _sample_loss_sum(loss_fn: Any, outputs: Tensor, targets: Any, value: Tensor) -> Any:
     """The batch's summed sample losses (the book's accumulated_sum), and a mean * n fallback
     for a loss without `sample_losses`."""
+    if isinstance(loss_fn, nn.SoftmaxCrossEntropy):
+        return np.sum(loss_fn.sample_losses(outputs, targets, value))
     if hasattr(loss_fn, "sample_losses"):
         return np.sum(loss_fn.sample_losses(outputs, targets))
     return value.item() * len(targets)
@@ -214,8 +226,9 @@ def _evaluate(
         with no_grad():
             for batch in _batches(len(X), batch_size):
                 outputs = model(Tensor(X[batch]))
-                loss_sum += _sample_loss_sum(loss_fn, outputs, y[batch], loss_fn(outputs, y[batch]))
-                _, batch_hits, batch_count = score(outputs.data, y[batch])
+                value = loss_fn(outputs, y[batch])
+                loss_sum += _sample_loss_sum(loss_fn, outputs, y[batch], value)
+                _, batch_hits, batch_count = score(outputs.data, y[batch], value)
                 hits += batch_hits
                 count += batch_count
     finally:
@@ -399,7 +412,7 @@ class _Run:
         data_loss = self.loss_fn(outputs, targets)
         reg_loss = nn.regularization_loss(self.model)
         loss = data_loss + reg_loss if reg_loss.requires_grad else data_loss
-        acc, hits, count = self.score(outputs.data, targets)
+        acc, hits, count = self.score(outputs.data, targets, data_loss)
         if self.steps:
             tally.loss_sum += _sample_loss_sum(self.loss_fn, outputs, targets, data_loss)
         tally.hits += hits

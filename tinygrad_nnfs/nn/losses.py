@@ -153,7 +153,26 @@ class SoftmaxCrossEntropy(_Loss):
     """
 
     _op, _value_name = ops.SoftmaxCrossEntropy, "softmax_xent"
-    _per_sample = staticmethod(ops.softmax_sample_losses)
+
+    @staticmethod
+    def probabilities(logits: Any, value: Tensor | None = None) -> np.ndarray:
+        """softmax(logits), the book's bits; reused from `value`, this loss's result for these
+        logits, when it recorded its graph (fit and Model score and sum from it each step)."""
+        ctx = None if value is None else value._ctx
+        if isinstance(ctx, ops.SoftmaxCrossEntropy):
+            return ctx.saved[0]
+        return ops._softmax_rows(_as_array(logits))
+
+    def sample_losses(
+        self, predictions: Any, targets: Any, value: Tensor | None = None
+    ) -> np.ndarray:
+        """The loss of each sample (the book's Loss.forward), as an ndarray; records no graph.
+
+        Their mean is the loss's value; the book's Model sums them over an epoch. `value`:
+        this loss's result for these arguments, whose softmax is reused.
+        """
+        logits, labels = self._inputs(predictions, targets)
+        return ops.categorical_sample_losses(self.probabilities(logits, value), labels)[0]
 
     def _inputs(self, logits: Any, targets: Any) -> tuple[Tensor, np.ndarray]:
         logits = _predictions(self, logits, classes=True)
