@@ -24,6 +24,17 @@ def test_importing_the_package_changes_no_process_setting():
     assert result.stdout.strip() == "True", result.stderr
 
 
+def test_the_extras_modules_load_when_first_asked_for_not_at_import():
+    probe = (
+        "import sys, tinygrad_nnfs as t; extras = ('joblib', 'hypothesis', 'matplotlib'); "
+        "print([m in sys.modules for m in extras], callable(t.sweep.grid), "
+        "callable(t.testing.arrays), callable(t.plot.plot_history), 'hypothesis' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.split() == ["[False,", "False,", "False]", "True", "True", "True", "True"]
+    assert "graphviz" not in result.stderr, result.stderr
+
+
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt only")
 def test_tune_malloc_applies_on_glibc():
     assert tune_malloc() is True

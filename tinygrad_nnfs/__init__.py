@@ -1,5 +1,7 @@
 """tinygrad_nnfs: an autograd engine on NumPy for readers of Neural Networks from Scratch."""
 
+import importlib
+
 from tinygrad_nnfs import datasets, functional, nn, optim
 from tinygrad_nnfs.engine import Function
 from tinygrad_nnfs.gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -47,10 +49,16 @@ __all__ = [
 ]
 
 
+_LAZY_MODULES = ("plot", "sweep", "testing")  # their optional dependencies load with them
+
+
 def __getattr__(name: str) -> object:
-    """`draw_graph`, imported when first asked for: Graphviz is needed only to draw."""
+    """`draw_graph` and the modules of optional extras, imported when first asked for:
+    Graphviz is needed only to draw, matplotlib to plot, hypothesis to test."""
     if name == "draw_graph":
         from tinygrad_nnfs.graph import draw_graph
 
         return draw_graph
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"tinygrad_nnfs.{name}")
     raise AttributeError(f"module 'tinygrad_nnfs' has no attribute {name!r}")

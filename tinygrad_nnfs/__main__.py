@@ -1,26 +1,22 @@
-"""`python -m tinygrad_nnfs demo`: train the book's spiral classifier, test it, draw its graph."""
+"""`python -m tinygrad_nnfs demo`: train the book's spiral classifier, test it, draw its graph;
+`python -m tinygrad_nnfs sweep`: compare its settings over seeds and folds, in parallel."""
 
 from __future__ import annotations
 
 import argparse
+import collections
+import importlib
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from tinygrad_nnfs import datasets, nn, optim
+from tinygrad_nnfs import datasets, nn, sweep
 from tinygrad_nnfs.graph import draw_graph
+from tinygrad_nnfs.sweep import BOOK_DEFAULTS, BOOK_METRICS, OPTIMIZERS
 from tinygrad_nnfs.tensor import Tensor, nnfs_init
 from tinygrad_nnfs.train import evaluate, fit
 
 __all__ = ["main"]
-
-# The book's settings for each optimizer on the spiral (chapter 10).
-OPTIMIZERS = {
-    "sgd": (optim.SGD, {"learning_rate": 1.0, "decay": 1e-3, "momentum": 0.9}),
-    "adagrad": (optim.Adagrad, {"learning_rate": 1.0, "decay": 1e-4}),
-    "rmsprop": (optim.RMSprop, {"learning_rate": 0.02, "decay": 1e-5, "rho": 0.999}),
-    "adam": (optim.Adam, {"learning_rate": 0.05, "decay": 5e-7}),
-}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,7 +93,82 @@ def _parser() -> argparse.ArgumentParser:
         'pip install "tinygrad_nnfs[plot]")',
     )
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_sweep(commands)
     return parser
+
+
+def _add_sweep(commands: argparse._SubParsersAction) -> None:
+    command = commands.add_parser(
+        "sweep",
+        help="train the book's spiral classifier over a grid of settings, seeds and folds",
+        description=(
+            "Run sweep.book_experiment (the demo's network, trained by fit) once per "
+            "combination of the values given, per seed and fold, on joblib's processes, a "
+            "Dask cluster or Ray, and print each setting's mean and std of the metric. Each "
+            "config option takes space-separated values; one left out keeps its default. "
+            "Example: --optimizer sgd adagrad rmsprop adam --seeds 3"
+        ),
+    )
+    command.add_argument(
+        "--optimizer",
+        nargs="+",
+        choices=list(OPTIMIZERS),
+        metavar="NAME",
+        help=f"optimizers: {', '.join(OPTIMIZERS)} (default: adam)",
+    )
+    for key, default in BOOK_DEFAULTS.items():
+        if key != "optimizer":
+            shown = "the book's ch. 10 setting for the optimizer" if default is None else default
+            command.add_argument(
+                f"--{key.replace('_', '-')}",
+                nargs="+",
+                type=int if isinstance(default, int) else float,
+                metavar=key.upper(),
+                help=f"values of {key} (default: {shown})",
+            )
+    command.add_argument(
+        "--seeds", type=int, default=1, metavar="N", help="seeds 0 .. N-1 (default: 1)"
+    )
+    command.add_argument(
+        "--folds", type=int, metavar="K", help="K-fold validation (default: a fresh set)"
+    )
+    command.add_argument(
+        "--metric",
+        choices=BOOK_METRICS,
+        default="val_acc",
+        help="the metric tabulated and plotted (default: val_acc)",
+    )
+    command.add_argument(
+        "--backend",
+        choices=sweep.BACKENDS,
+        help="where the tasks run (default: dask with --scheduler, else loky)",
+    )
+    command.add_argument(
+        "--scheduler", metavar="ADDRESS", help="a Dask scheduler's address, e.g. tcp://host:8786"
+    )
+    command.add_argument(
+        "--n-jobs",
+        type=int,
+        default=-1,
+        metavar="N",
+        help="worker processes (default: -1, one per core)",
+    )
+    command.add_argument(
+        "--out",
+        type=Path,
+        metavar="PATH",
+        help="JSON-lines file of finished runs; a rerun resumes from it",
+    )
+    command.add_argument(
+        "--csv", type=Path, metavar="PATH", help="write one row per run to this CSV file"
+    )
+    command.add_argument(
+        "--plot",
+        type=Path,
+        metavar="PATH",
+        help='plot the metric per setting to this png, svg or pdf (needs "tinygrad_nnfs[plot]")',
+    )
+    command.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def demo(args: argparse.Namespace) -> None:
@@ -177,11 +248,65 @@ def _render(loss: Tensor, path: Path) -> str:
         return f"{source} (Graphviz source only: {error})"
 
 
+def sweep_command(args: argparse.Namespace) -> None:
+    """Run book_experiment over the command line's grid; print the table and the best."""
+    if args.plot is not None:  # matplotlib, an optional extra: fail before the sweep, not after
+        importlib.import_module("tinygrad_nnfs.plot")
+    axes = {key: getattr(args, key) for key in BOOK_DEFAULTS if getattr(args, key) is not None}
+    configs = sweep.grid(**axes)
+    backend = args.backend or ("dask" if args.scheduler else "loky")
+    shape = f"{len(configs)} configs x {args.seeds} seeds"
+    if args.folds:
+        shape += f" x {args.folds} folds"
+    tasks = len(configs) * args.seeds * (args.folds or 1)
+    where = f"dask ({args.scheduler})" if args.scheduler else backend
+    print(f"book_experiment: {shape} = {tasks} tasks on {where}")
+    client = sweep._import_dask().Client(args.scheduler) if args.scheduler else None
+    try:
+        result = sweep.run(
+            sweep.book_experiment,
+            configs,
+            seeds=range(args.seeds),
+            folds=args.folds,
+            backend=backend,
+            n_jobs=args.n_jobs,
+            client=client,
+            out=args.out,
+            progress=not args.no_progress,
+        )
+    finally:
+        if client is not None:
+            client.close()
+    errors = collections.Counter(r["error"] for r in result.records if r["error"] is not None)
+    for error, count in errors.items():
+        print(f"failed {count}x: {error}")
+    if sum(errors.values()) == len(result.records):
+        raise SystemExit("sweep: no run finished")
+    print(result.table(args.metric))
+    mode = "min" if args.metric.endswith("loss") else "max"
+    print(f"best {args.metric}: {result.best(args.metric, mode=mode)}")
+    if args.csv is not None:
+        result.to_csv(args.csv)
+        print(f"csv: {args.csv}")
+    if args.plot is not None:
+        result.plot(args.metric, args.plot)
+        print(f"plot: {args.plot}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of `python -m tinygrad_nnfs` and the `tinygrad-nnfs` script."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.command == "demo":
         demo(args)
+    elif args.command == "sweep":
+        if args.scheduler and args.backend not in (None, "dask"):
+            parser.error(
+                f"--scheduler is a Dask scheduler's address: not with --backend {args.backend}"
+            )
+        if args.seeds < 1:
+            parser.error(f"--seeds must be at least 1, got {args.seeds}")
+        sweep_command(args)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
+import tinygrad_nnfs
 from tinygrad_nnfs import Tensor, manual_seed
 from tinygrad_nnfs.nn import (
     Dense,
@@ -172,6 +173,18 @@ def test_dropout_mask_is_the_books_binomial_draw():
     out = Dropout(0.1)(inputs)
     mask = np.random.RandomState(0).binomial(1, 0.9, size=(4, 6)) / 0.9
     assert_array_equal(out.data, inputs * mask)
+
+
+def test_dropout_with_its_own_rng_draws_from_it_and_not_the_library_stream():
+    inputs = np.random.RandomState(1).randn(4, 6)
+    manual_seed(0)
+    library_state = tinygrad_nnfs.tensor._library_rng.get_state()[1].copy()
+    layer = Dropout(0.1, rng=5)
+    first, second = layer(inputs).data, layer(inputs).data
+    stream = np.random.RandomState(5)
+    assert_array_equal(first, inputs * (stream.binomial(1, 0.9, size=(4, 6)) / 0.9))
+    assert_array_equal(second, inputs * (stream.binomial(1, 0.9, size=(4, 6)) / 0.9))
+    assert_array_equal(tinygrad_nnfs.tensor._library_rng.get_state()[1], library_state)
 
 
 def test_dropout_drops_about_rate_and_scales_the_rest():

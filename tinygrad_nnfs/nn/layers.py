@@ -116,21 +116,23 @@ class Dense(Module):
 class Dropout(Module):
     """Inverted dropout: in training zero a `rate` fraction of units, scale the rest by 1/(1-rate).
 
-    The mask is `binomial(1, 1 - rate, shape)` from the library stream, the book's draw;
-    in eval() mode the layer is the identity.
+    The mask is `binomial(1, 1 - rate, shape)` from the library stream, the book's draw, or
+    from `rng` (an int, a RandomState or a Generator: a stream of the layer's own); in eval()
+    mode the layer is the identity.
     """
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, *, rng: Any = None) -> None:
         check_number(rate, "Dropout", "rate")
         if not 0 <= rate < 1:
             raise ValueError(
                 f"Dropout: rate (the fraction of units dropped) must be in [0, 1), got {rate}"
             )
         self.rate = float(rate)
+        self.rng = None if rng is None else _resolve_rng(rng)
 
     def forward(self, inputs: Any) -> Tensor:
         """Same shape out as in."""
-        return _as_tensor(inputs).dropout(self.rate, training=self.training)
+        return _as_tensor(inputs).dropout(self.rate, training=self.training, rng=self.rng)
 
     def extra_repr(self) -> str:
         return f"rate={self.rate:g}"
