@@ -48,6 +48,14 @@ CASES = {
             "gradgradcheck(Cube): True",
         ],
     ),
+    "sweep_optimizers": (
+        {"epochs": 3, "samples": 10, "seeds": 2, "backend": "sequential"},
+        ["8 runs", "optimizer", "sgd", "adagrad", "rmsprop", "adam", "val_acc mean", "best: "],
+    ),
+    "fashion_cnn": (
+        {"path": "no-such-folder", "epochs": 1, "samples_per_class": 8},
+        ["a generated stand-in", "after 1 epochs on 80 images", "dense network ", "CNN "],
+    ),
 }
 
 
