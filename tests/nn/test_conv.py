@@ -17,8 +17,6 @@ from tinygrad_nnfs.nn import functional as F
 from tinygrad_nnfs.testing import arrays, assert_grad_matches_numeric
 from tinygrad_nnfs.train import fit
 
-torch = pytest.importorskip("torch")
-TF = torch.nn.functional
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
@@ -51,7 +49,13 @@ def distinct(data, shape):
     return (np.array(order, dtype=np.float64) * 0.1 - 1).reshape(shape)
 
 
-def torch_result(fn, *arrays):
+@pytest.fixture(scope="module")
+def torch():
+    """PyTorch, the reference where installed (the loop references below hold without it)."""
+    return pytest.importorskip("torch")
+
+
+def torch_result(torch, fn, *arrays):
     """fn on float64 torch tensors: (output, gradients of sum(output * cotangent))."""
     tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
     out = fn(*tensors)
@@ -60,9 +64,9 @@ def torch_result(fn, *arrays):
     return out.detach().numpy(), [t.grad.numpy() for t in tensors], cotangent
 
 
-def assert_matches_torch(ours, theirs, *arrays):
+def assert_matches_torch(torch, ours, theirs, *arrays):
     """ours on Tensors equals theirs on torch tensors, value and gradients, to 1e-10."""
-    expected, expected_grads, cotangent = torch_result(theirs, *arrays)
+    expected, expected_grads, cotangent = torch_result(torch, theirs, *arrays)
     copies = [a.copy() for a in arrays]
     tensors = [Tensor(a, requires_grad=True) for a in arrays]
     out = ours(*tensors)
@@ -76,12 +80,14 @@ def assert_matches_torch(ours, theirs, *arrays):
 
 # ---- values and first derivatives against PyTorch ---------------------------------------
 @given(data=st.data(), setting=conv_settings(), bias=st.booleans())
-def test_conv2d_matches_torch(data, setting, bias):
+def test_conv2d_matches_torch(torch, data, setting, bias):
+    TF = torch.nn.functional
     x_shape, w_shape, stride, padding = setting
     x, w = data.draw(arrays(x_shape)), data.draw(arrays(w_shape))
     if bias:
         b = data.draw(arrays((w_shape[0],)))
         assert_matches_torch(
+            torch,
             lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding),
             lambda x, w, b: TF.conv2d(x, w, b, stride=stride, padding=padding),
             x,
@@ -90,6 +96,7 @@ def test_conv2d_matches_torch(data, setting, bias):
         )
     else:
         assert_matches_torch(
+            torch,
             lambda x, w: x.conv2d(w, stride=stride, padding=padding),
             lambda x, w: TF.conv2d(x, w, stride=stride, padding=padding),
             x,
@@ -98,22 +105,69 @@ def test_conv2d_matches_torch(data, setting, bias):
 
 
 @given(data=st.data(), setting=pool_settings())
-def test_max_pool2d_matches_torch(data, setting):
+def test_max_pool2d_matches_torch(torch, data, setting):
+    TF = torch.nn.functional
     shape, kernel, stride = setting
     # Ties included: both send a window's gradient to its first maximum.
     x = data.draw(arrays(shape, elements=st.sampled_from([-1.0, 0.0, 0.5, 2.0])))
     assert_matches_torch(
-        lambda x: F.max_pool2d(x, kernel, stride), lambda x: TF.max_pool2d(x, kernel, stride), x
+        torch,
+        lambda x: F.max_pool2d(x, kernel, stride),
+        lambda x: TF.max_pool2d(x, kernel, stride),
+        x,
     )
 
 
 @given(data=st.data(), setting=pool_settings())
-def test_avg_pool2d_matches_torch(data, setting):
+def test_avg_pool2d_matches_torch(torch, data, setting):
+    TF = torch.nn.functional
     shape, kernel, stride = setting
     x = data.draw(arrays(shape))
     assert_matches_torch(
-        lambda x: x.avg_pool2d(kernel, stride), lambda x: TF.avg_pool2d(x, kernel, stride), x
+        torch, lambda x: x.avg_pool2d(kernel, stride), lambda x: TF.avg_pool2d(x, kernel, stride), x
     )
+
+
+# ---- values against loops over every output pixel (no PyTorch needed) ----------------------
+def _loop_conv2d(x, w, b, stride, padding):
+    x = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+    (n, _, height, width), (out_channels, _, kh, kw) = x.shape, w.shape
+    rows, cols = (height - kh) // stride[0] + 1, (width - kw) // stride[1] + 1
+    out = np.zeros((n, out_channels, rows, cols))
+    for i, j in np.ndindex(rows, cols):
+        window = x[:, :, i * stride[0] : i * stride[0] + kh, j * stride[1] : j * stride[1] + kw]
+        out[:, :, i, j] = np.einsum("nchw,ochw->no", window, w)
+    return out if b is None else out + b[None, :, None, None]
+
+
+def _loop_pool2d(reduce, x, kernel, stride):
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    stride = (kh, kw) if stride is None else (stride, stride) if isinstance(stride, int) else stride
+    rows, cols = (x.shape[2] - kh) // stride[0] + 1, (x.shape[3] - kw) // stride[1] + 1
+    out = np.zeros((*x.shape[:2], rows, cols))
+    for i, j in np.ndindex(rows, cols):
+        window = x[:, :, i * stride[0] : i * stride[0] + kh, j * stride[1] : j * stride[1] + kw]
+        out[:, :, i, j] = reduce(window, axis=(2, 3))
+    return out
+
+
+@given(data=st.data(), setting=conv_settings(), bias=st.booleans())
+def test_conv2d_values_match_a_loop_over_output_pixels(data, setting, bias):
+    x_shape, w_shape, stride, padding = setting
+    x, w = data.draw(arrays(x_shape)), data.draw(arrays(w_shape))
+    b = data.draw(arrays((w_shape[0],))) if bias else None
+    out = F.conv2d(Tensor(x), Tensor(w), None if b is None else Tensor(b), stride, padding)
+    assert_allclose(out.data, _loop_conv2d(x, w, b, stride, padding), rtol=0, atol=1e-12)
+
+
+@given(data=st.data(), setting=pool_settings())
+def test_pool2d_values_match_a_loop_over_output_pixels(data, setting):
+    shape, kernel, stride = setting
+    x = data.draw(arrays(shape))
+    expected_max = _loop_pool2d(np.max, x, kernel, stride)
+    assert_array_equal(F.max_pool2d(Tensor(x), kernel, stride).data, expected_max)
+    expected_mean = _loop_pool2d(np.mean, x, kernel, stride)
+    assert_allclose(F.avg_pool2d(Tensor(x), kernel, stride).data, expected_mean, atol=1e-12)
 
 
 def test_max_pool2d_sends_a_tie_to_the_first_maximum():
@@ -160,7 +214,8 @@ def test_avg_pool2d_is_twice_differentiable(data, setting):
     assert_grad_matches_numeric(lambda x: x.avg_pool2d(kernel, stride) ** 2, x, order=2)
 
 
-def test_a_small_cnn_has_a_hessian_vector_product_as_torch_does():
+def test_a_small_cnn_has_a_hessian_vector_product_as_torch_does(torch):
+    TF = torch.nn.functional
     rng = np.random.RandomState(0)
     x = rng.standard_normal((2, 1, 6, 6))
     w1, w2 = rng.standard_normal((2, 1, 3, 3)), rng.standard_normal((2, 2, 2, 2))
@@ -309,7 +364,7 @@ def test_a_cnn_model_trains_saves_and_loads(tmp_path, capsys):
 
 
 # ---- the benchmark computes like with like (nothing is timed) -------------------------------
-def test_conv_benchmark_contenders_agree():
+def test_conv_benchmark_contenders_agree(torch):
     sys.path.insert(0, str(BENCHMARKS))
     try:
         import conv
