@@ -760,3 +760,19 @@ def test_assert_grad_matches_numeric_order_2_passes_good_ops_and_catches_bad_one
 def test_assert_grad_matches_numeric_other_orders_are_value_errors(order):
     with pytest.raises(ValueError, match=r"order must be 1 or 2, got"):
         assert_grad_matches_numeric(Cube.apply, X, order=order)
+
+
+@pytest.mark.parametrize(
+    "fn", [lambda x: x.relu().sum(), lambda x: x.abs().sum(), lambda x: x.sum(), lambda x: 2 * x]
+)
+def test_a_locally_constant_gradient_still_requires_grad_and_differentiates_to_zeros(fn):
+    # relu's mask, abs's sign, a linear op's broadcast: constants here, yet functions of x
+    x = Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    out = fn(x)
+    out.backward(np.ones(out.shape), create_graph=True)
+    assert x.grad.requires_grad
+    (second,) = grad(x.grad.sum(), x)
+    assert_array_equal(second.data, np.zeros(3))
+    (first,) = grad(fn(x).sum(), x, create_graph=True)
+    assert first.requires_grad
+    assert_array_equal(grad(first.sum(), x)[0].data, np.zeros(3))

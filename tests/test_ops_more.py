@@ -622,3 +622,16 @@ def test_pow_by_zero_differentiates_twice():
     (first,) = grad((x**0).sum(), x, create_graph=True)
     assert_array_equal(first.data, [0.0, 0.0])
     assert_grad_matches_numeric(lambda t: t**0 * t, np.array([1.5, 2.0]), order=2)
+
+
+def test_reductions_over_an_empty_axis_answer_clearly():
+    empty = Tensor(np.zeros((0, 3)), requires_grad=True)
+    assert empty.softmax(axis=0).shape == empty.log_softmax(axis=0).shape == (0, 3)  # PyTorch's
+    for op in ("var", "std"):
+        with pytest.raises(ValueError, match=rf"^{op}: a tensor of shape \(0, 3\) has no elements"):
+            getattr(empty, op)(axis=0)
+
+
+def test_logaddexp_names_itself_when_shapes_do_not_broadcast():
+    with pytest.raises(ValueError, match=r"^logaddexp: shapes \(3, 4\) and \(3,\) do not"):
+        Tensor(np.ones((3, 4))).logaddexp(Tensor(np.ones(3)))

@@ -486,3 +486,14 @@ def test_cli_sweep_on_a_dask_scheduler(dask_client, capsys):
 def test_cli_sweep_rejects_a_scheduler_with_another_backend():
     with pytest.raises(SystemExit):
         main(["sweep", "--scheduler", "tcp://127.0.0.1:1", "--backend", "loky"])
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [("--folds", "1", "--folds must be at least 2"), ("--n-jobs", "0", "--n-jobs must be")],
+)
+def test_cli_sweep_rejects_bad_counts_with_a_usage_error(option, value, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", option, value, "--epochs", "2"])
+    assert exit_info.value.code == 2  # argparse's usage error, not a traceback
+    assert message in capsys.readouterr().err

@@ -306,6 +306,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
         if args.seeds < 1:
             parser.error(f"--seeds must be at least 1, got {args.seeds}")
+        if args.folds is not None and args.folds < 2:
+            parser.error(f"--folds must be at least 2 (k-fold validation), got {args.folds}")
+        if args.n_jobs is not None and (args.n_jobs == 0 or args.n_jobs < -1):
+            parser.error(
+                f"--n-jobs must be a positive number of workers or -1 (one per core), "
+                f"got {args.n_jobs}"
+            )
         sweep_command(args)
 
 

@@ -393,6 +393,8 @@ def _backward_building_graph(node: TensorBase, ctx: Function, grad: TensorBase) 
         ) from error
     if type(grads) is not tuple:
         grads = (grads,) if len(ctx.parents) == 1 else tuple(grads)
+    sources = [x for x in ctx.parents if isinstance(x, TensorBase) and x.requires_grad]
+    recorded = []
     for index, value in enumerate(grads):
         if value is not None and not isinstance(value, TensorBase):
             raise RuntimeError(
@@ -401,7 +403,12 @@ def _backward_building_graph(node: TensorBase, ctx: Function, grad: TensorBase) 
                 f"graph; build it from grad and the saved values with Tensor arithmetic and "
                 f"self.xp functions"
             )
-    return grads
+        if value is not None and not value.requires_grad and sources:
+            # constant here (a mask, a broadcast seed), yet a function of the op's inputs:
+            # so .grad requires grad and differentiates again, to zeros
+            value = _graph_backend.depends_on(value, *sources)
+        recorded.append(value)
+    return tuple(recorded)
 
 
 # ---- in-place changes and backward --------------------------------------------------------------

@@ -43,6 +43,7 @@ __all__ = [
     "Cosh",
     "CumProd",
     "CumSum",
+    "DependsOn",
     "Div",
     "Erf",
     "Exp",
@@ -356,6 +357,22 @@ class Minimum(Maximum):
     """Elementwise min(x, y)."""
 
     _pick = staticmethod(np.minimum)
+
+
+class DependsOn(_Op):
+    """x, recorded as a function of `inputs` with a zero derivative in them.
+
+    A graph-building backward hands it a gradient computed as a constant (relu's mask, a
+    linear op's broadcast): it is still a function of the op's inputs, locally constant, so
+    it requires grad and its derivative in them is 0 (zeros, not "unused").
+    """
+
+    def forward(self, x: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
+        self.save_for_backward(*inputs)
+        return x
+
+    def backward(self, grad: np.ndarray) -> Grads:
+        return (grad, *(self.xp.zeros_like(x) for x in self.saved))
 
 
 class Where(_Op):
@@ -1297,6 +1314,7 @@ class TensorMath:
     abs = staticmethod(Abs.apply)
     broadcast_to = staticmethod(lambda x, shape: Expand.apply(x, shape=tuple(shape)))
     clip = staticmethod(lambda x, lo, hi: Clip.apply(x, lo=lo, hi=hi))
+    depends_on = staticmethod(DependsOn.apply)
     cos = staticmethod(Cos.apply)
     cosh = staticmethod(Cosh.apply)
     cumprod = staticmethod(lambda x, axis: CumProd.apply(x, axis=axis))

@@ -615,6 +615,8 @@ class Tensor(TensorBase):
         """exp(x - max) / sum(exp(x - max)) along `axis`, the book's stable softmax."""
         _check_float(self, "softmax")
         axis = _check_axis(axis, self.ndim, "softmax")
+        if self.data.size == 0:  # nothing to normalise: empty, as in PyTorch
+            return self * 1
         # Softmax ignores a constant shift, so the max needs no gradient.
         shifted = self - self.data.max(axis=axis, keepdims=True)
         exps = shifted.exp()
@@ -624,6 +626,8 @@ class Tensor(TensorBase):
         """Log of softmax along `axis`; output has self's shape. Stable for logits of 1e4."""
         _check_float(self, "log_softmax")
         axis = _check_axis(axis, self.ndim, "log_softmax")
+        if self.data.size == 0:  # nothing to normalise: empty, as in PyTorch
+            return self * 1
         # Shifted by the row max first (no gradient: log_softmax ignores a constant shift), so
         # x - logsumexp(x) does not cancel: a row of -1e30, or logits near 1e4 in float32.
         shift = self.data.max(axis=axis, keepdims=True)
@@ -796,6 +800,12 @@ class Tensor(TensorBase):
         """log(exp(self) + exp(other)) with broadcasting, stable for large and tiny values."""
         other = _operand(other, "logaddexp")
         x, y = self.data, other.data if isinstance(other, Tensor) else other
+        try:
+            np.broadcast_shapes(np.shape(x), np.shape(y))
+        except ValueError:
+            raise ValueError(
+                f"logaddexp: shapes {np.shape(x)} and {np.shape(y)} do not broadcast together"
+            ) from None
         self_larger = np.asarray(x >= y)
         # larger + log1p(exp(smaller - larger)) either way: one smooth formula, no kink at ties.
         larger = ops.Where.apply(self_larger, self, other)
@@ -927,6 +937,11 @@ class Tensor(TensorBase):
         _check_float(self, op)
         axis = _check_axis(axis, self.ndim, op)
         ddof = check_number(ddof, op, "ddof", minimum=0)
+        if self.data.size == 0:
+            raise ValueError(
+                f"{op}: a tensor of shape {self.shape} has no elements to take the {op} of over "
+                f"axis {axis}"
+            )
         squares = (self - self.mean(axis=axis, keepdims=True)).square()
         total = squares.sum(axis=axis, keepdims=keepdims)
         count = self.data.size // max(total.data.size, 1)

@@ -465,3 +465,20 @@ def test_clipped_losses_stay_finite_in_float16(loss):
     value.backward()
     assert value.dtype == np.float16 and np.isfinite(value.item()) and value.item() < 1e-3
     assert np.isfinite(probs.grad.data).all()
+
+
+@pytest.mark.parametrize(
+    ("loss", "targets"),
+    [
+        (MeanSquaredError, np.ones((2, 3))),
+        (MeanAbsoluteError, np.ones((2, 3))),
+        (BinaryCrossentropy, np.full((2, 3), 0.5)),
+        (CategoricalCrossentropy, np.full((2, 3), 1 / 3)),
+        (SoftmaxCrossEntropy, np.eye(3)[[0, 2]]),
+    ],
+)
+def test_targets_that_require_grad_are_refused_not_silently_constant(loss, targets):
+    predictions = Tensor(np.full((2, 3), 0.4), requires_grad=True)
+    with pytest.raises(ValueError, match=rf"^{loss.__name__}: the targets require grad.*detach"):
+        loss()(predictions, Tensor(targets, requires_grad=True))
+    assert np.isfinite(loss()(predictions, Tensor(targets)).item())  # constants are fine

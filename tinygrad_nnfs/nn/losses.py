@@ -47,10 +47,23 @@ def _predictions(loss: Module, predictions: Any, *, classes: bool) -> Tensor:
     return predictions
 
 
+def _constant(loss: Module, targets: Any) -> np.ndarray:
+    """Targets as an array: a loss's targets are constants, so a Tensor that requires grad is
+    refused rather than silently given no gradient."""
+    if isinstance(targets, Tensor) and targets.requires_grad:
+        name = type(loss).__name__
+        raise ValueError(
+            f"{name}: the targets require grad, but a loss takes its targets as constants "
+            f"(no gradient flows to them); pass targets.detach(), or write the loss with Tensor "
+            f"ops to differentiate both sides, e.g. ((a - b) ** 2).mean()"
+        )
+    return _as_array(targets)
+
+
 def _class_labels(loss: Module, predictions: Tensor, targets: Any) -> np.ndarray:
     """Validated labels: sparse (n,) integers in range, or one-hot (n, classes) numbers."""
     name = type(loss).__name__
-    labels = _as_array(targets)
+    labels = _constant(loss, targets)
     n_samples, n_classes = predictions.shape
     if labels.ndim == 1:
         if labels.shape != (n_samples,):
@@ -92,7 +105,7 @@ def _in_predictions_dtype(values: np.ndarray, predictions: Tensor) -> np.ndarray
 def _targets(loss: Module, predictions: Tensor, targets: Any) -> np.ndarray:
     """Targets of the predictions' shape, in the predictions' dtype (see above)."""
     name = type(loss).__name__
-    values = _as_array(targets)
+    values = _constant(loss, targets)
     if values.dtype.kind not in "biuf":
         raise TypeError(f"{name}: targets must be numbers, got dtype {values.dtype}")
     if values.shape != predictions.shape:
