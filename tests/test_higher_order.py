@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import threading
-import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from test_function import Cube  # x ** 3, the README's example: arithmetic on its saved input
+from test_function import Cube
+from test_graph import _svg_nodes  # rendered by Graphviz's dot: each node's id -> its text
+from test_threads import _in_threads  # x ** 3, the README's example: arithmetic on its saved input
 
 from tinygrad_nnfs import (
     Function,
@@ -630,18 +631,6 @@ def test_hessian_of_a_function_with_several_outputs_is_a_value_error():
 
 
 # ---- draw_graph of a double-backward graph -------------------------------------------------------
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-def _svg_node_texts(graph, directory) -> dict[str, str]:
-    """Render with Graphviz's dot; map each node's id (t3, op3, ...) to its text."""
-    path = graph.render(directory / "graph", format="svg")
-    nodes = {}
-    for group in ET.parse(path).getroot().iter(f"{SVG}g"):
-        if group.get("class") == "node":
-            title = group.find(f"{SVG}title").text
-            nodes[title] = " ".join(text.text or "" for text in group.iter(f"{SVG}text"))
-    return nodes
 
 
 def test_draw_graph_of_a_double_backward_graph_renders_the_backward_ops(tmp_path):
@@ -653,7 +642,7 @@ def test_draw_graph_of_a_double_backward_graph_renders_the_backward_ops(tmp_path
     penalty = (d_x * d_x).sum()
     penalty.name = "penalty"
     penalty.backward()
-    nodes = _svg_node_texts(draw_graph(penalty), tmp_path)
+    nodes = _svg_nodes(draw_graph(penalty), tmp_path)
     ops_drawn = [text for key, text in nodes.items() if re.fullmatch(r"op\d+", key)]
     # Tanh's backward, grad * (1 - out * out), and Mul's, grad * w: recorded ops of their own
     assert {"Mul", "Sub", "Tanh", "Sum"} <= set(ops_drawn)
@@ -723,24 +712,12 @@ def _second_derivatives(seed: int) -> list[np.ndarray]:
 def test_create_graph_in_two_threads_at_once_gives_the_sequential_results():
     rounds = 20
     sequential = [[_second_derivatives(seed) for _ in range(rounds)] for seed in (0, 1)]
-    barrier = threading.Barrier(2)
-    results: list = [None, None]
-    errors: list = []
 
-    def work(index: int) -> None:
-        try:
-            barrier.wait(5)
-            results[index] = [_second_derivatives(index) for _ in range(rounds)]
-        except BaseException as error:  # re-raised in the test's thread
-            errors.append(error)
+    def work(index: int, barrier: threading.Barrier) -> list:
+        barrier.wait(5)
+        return [_second_derivatives(index) for _ in range(rounds)]
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    results = _in_threads(2, work)
     for threaded, expected in zip(results, sequential, strict=True):
         for run, reference in zip(threaded, expected, strict=True):
             for got, want in zip(run, reference, strict=True):
