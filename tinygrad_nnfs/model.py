@@ -41,10 +41,13 @@ _LAYERS: dict[str, tuple[type, tuple[str, ...]]] = {
     "Tanh": (nn.Tanh, ()),
     "Softmax": (nn.Softmax, ("axis",)),
     "Identity": (nn.Identity, ()),
-    "Conv2d": (nn.Conv2d, ("in_channels", "out_channels", "kernel_size", "stride", "padding")),
-    "MaxPool2d": (nn.MaxPool2d, ("kernel_size", "stride")),
-    "AvgPool2d": (nn.AvgPool2d, ("kernel_size", "stride")),
-    "Flatten": (nn.Flatten, ()),
+    "Conv2d": (
+        nn.Conv2d,
+        ("in_channels", "out_channels", "kernel_size", "stride", "padding", "bias"),
+    ),
+    "MaxPool2d": (nn.MaxPool2d, ("kernel_size", "stride", "padding")),
+    "AvgPool2d": (nn.AvgPool2d, ("kernel_size", "stride", "padding")),
+    "Flatten": (nn.Flatten, ("start_dim", "end_dim")),
 }
 _DENSE_SETTINGS = (
     "weight_regularizer_l1",

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from tinygrad_nnfs import engine, ops
-from tinygrad_nnfs._checks import check_dtype, check_int, check_ints, check_number, is_int
+from tinygrad_nnfs._checks import (
+    check_dtype,
+    check_int,
+    check_ints,
+    check_number,
+    check_pair,
+    is_int,
+)
 from tinygrad_nnfs.engine import (
     TensorBase,
     detect_anomaly,
@@ -1159,19 +1166,39 @@ class Tensor(TensorBase):
         out = ops.Conv2d.apply(self, w, stride=stride, padding=padding)
         return out if b is None else out + b.reshape(1, -1, 1, 1)
 
-    def max_pool2d(self, kernel_size: Any, stride: Any = None) -> Tensor:
+    def max_pool2d(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
         """The max of each kernel_size window of self (N, C, H, W), windows `stride` apart
-        (default kernel_size); the gradient goes to each window's first maximum, as PyTorch's."""
+        (default kernel_size), over `padding` rows and columns of -inf on each side; the
+        gradient goes to each window's first maximum, as PyTorch's."""
         _check_float(self, "max_pool2d")
-        kernel, stride = ops.pool2d_arguments("max_pool2d", self.shape, kernel_size, stride)
-        return ops.MaxPool2d.apply(self, kernel=kernel, stride=stride)
+        padded = self._pool_padded("max_pool2d", kernel_size, padding, -np.inf)
+        kernel, stride = ops.pool2d_arguments("max_pool2d", padded.shape, kernel_size, stride)
+        return ops.MaxPool2d.apply(padded, kernel=kernel, stride=stride)
 
-    def avg_pool2d(self, kernel_size: Any, stride: Any = None) -> Tensor:
+    def avg_pool2d(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
         """The mean of each kernel_size window of self (N, C, H, W), windows `stride` apart
-        (default kernel_size)."""
+        (default kernel_size), over `padding` zeros on each side, counted in the mean (PyTorch's
+        count_include_pad)."""
         _check_float(self, "avg_pool2d")
-        kernel, stride = ops.pool2d_arguments("avg_pool2d", self.shape, kernel_size, stride)
-        return ops.AvgPool2d.apply(self, kernel=kernel, stride=stride)
+        padded = self._pool_padded("avg_pool2d", kernel_size, padding, 0.0)
+        kernel, stride = ops.pool2d_arguments("avg_pool2d", padded.shape, kernel_size, stride)
+        return ops.AvgPool2d.apply(padded, kernel=kernel, stride=stride)
+
+    def _pool_padded(self, op: str, kernel_size: Any, padding: Any, value: float) -> Tensor:
+        """self with `padding` (an int or a pair) rows and columns of value on each side."""
+        padding = check_pair(padding, op, "padding", minimum=0)
+        if padding == (0, 0):
+            return self
+        kernel = check_pair(kernel_size, op, "kernel_size", minimum=1)
+        if any(2 * side > k for side, k in zip(padding, kernel, strict=True)):
+            raise ValueError(
+                f"{op}: padding {padding} is more than half of kernel_size {kernel}: a window "
+                f"could hold padding only; use padding <= kernel_size // 2 (PyTorch's rule)"
+            )
+        if self.ndim != 4:  # pool2d_arguments says what a batch of images is
+            return self
+        (rows, columns) = padding
+        return self.pad(((0, 0), (0, 0), (rows, rows), (columns, columns)), value=value)
 
     # ---- comparisons (no gradient) ---------------------------------------------------------
     def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:

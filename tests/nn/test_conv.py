@@ -43,6 +43,12 @@ def pool_settings(draw, max_side=6):
     return (n, c, *sides), kernel, stride
 
 
+def distinct_array(x):
+    """x's values replaced by distinct ones 0.1 apart (max pooling without ties), in x's order."""
+    order = np.argsort(np.argsort(x, axis=None)).reshape(x.shape)
+    return order * 0.1 - 1.0
+
+
 def distinct(data, shape):
     """Values of `shape` 0.1 apart in a drawn order: max pooling without ties."""
     order = data.draw(st.permutations(range(int(np.prod(shape)))))
@@ -361,6 +367,37 @@ def test_a_cnn_model_trains_saves_and_loads(tmp_path, capsys):
     assert Tensor.randn(1).item() == np.float32(stream)  # loading drew nothing from the stream
     loaded.train(X, y, epochs=1, batch_size=10, print_every=100)
     assert "validation, acc:" in capsys.readouterr().out
+
+
+def test_pytorch_options_bias_false_pool_padding_and_flatten_dims(tmp_path):
+    # nn.Conv2d(bias=False), pools with padding (-inf for max; zeros counted for avg, as
+    # PyTorch's count_include_pad), nn.Flatten(start_dim, end_dim): PyTorch's habits
+    rng = np.random.RandomState(0)
+    x = rng.standard_normal((2, 1, 5, 5))
+    conv = nn.Conv2d(1, 2, 3, padding=1, bias=False, rng=0)
+    assert conv.biases is None and len(list(conv.parameters())) == 1
+    assert "bias=False" in repr(conv)
+    assert_allclose(conv(x).data, _loop_conv2d(x, conv.weights.data, None, (1, 1), (1, 1)))
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+    assert_array_equal(F.max_pool2d(x, 3, 2, padding=1).data, _loop_pool2d(np.max, padded, 3, 2))
+    zeros = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    expected = _loop_pool2d(np.mean, zeros, 3, 2)
+    assert_allclose(nn.AvgPool2d(3, 2, padding=1)(x).data, expected, atol=1e-12)
+    assert_grad_matches_numeric(lambda t: F.max_pool2d(t, 3, 2, padding=1), distinct_array(x))
+    assert_grad_matches_numeric(lambda t: t.avg_pool2d(3, 2, padding=1).square(), x, order=2)
+    with pytest.raises(ValueError, match=r"max_pool2d: padding \(2, 2\) is more than half"):
+        F.max_pool2d(x, 3, padding=2)
+    assert nn.Flatten(0, -1)(x).shape == (50,)
+    assert nn.Flatten(start_dim=2)(x).shape == (2, 1, 25)
+    model = Model()
+    for layer in (conv, nn.MaxPool2d(3, 2, padding=1), nn.Flatten(1), nn.Dense(18, 2)):
+        model.add(layer)
+    model.set(loss=nn.MeanSquaredError(), optimizer=optim.SGD(learning_rate=0.01))
+    model.finalize()
+    model.save(tmp_path / "model.npz")
+    loaded = Model.load(tmp_path / "model.npz")
+    assert loaded.layers[0].biases is None and loaded.layers[1].padding == (1, 1)
+    assert_array_equal(loaded.predict(x), model.predict(x))
 
 
 # ---- the benchmark computes like with like (nothing is timed) -------------------------------

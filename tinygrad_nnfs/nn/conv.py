@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nnfs._checks import check_dtype, check_pair
+from tinygrad_nnfs._checks import check_dtype, check_int, check_pair
 from tinygrad_nnfs.nn.layers import _check_size, _check_strength
 from tinygrad_nnfs.nn.module import Module
 from tinygrad_nnfs.tensor import (
@@ -29,7 +29,7 @@ class Conv2d(Module):
     (out_channels,). `weight_scale` defaults to He's sqrt(2 / (in_channels * kh * kw)), which
     keeps the spread of activations through stacked ReLU layers (Dense's 0.01 would shrink
     it layer by layer). `kernel_size`, `stride` and zero `padding` are an int or a
-    (height, width) pair, as in torch.nn.Conv2d.
+    (height, width) pair, and `bias=False` leaves the biases out, as in torch.nn.Conv2d.
     """
 
     def __init__(
@@ -39,6 +39,7 @@ class Conv2d(Module):
         kernel_size: Any,
         stride: Any = 1,
         padding: Any = 0,
+        bias: bool = True,
         *,
         weight_scale: float | None = None,
         rng: Any = None,
@@ -59,7 +60,12 @@ class Conv2d(Module):
         weight_scale = _check_strength(layer, "weight_scale", weight_scale)
         draws = _standard_normal(_resolve_rng(rng), shape).astype(dtype)
         self.weights = Tensor(weight_scale * draws, requires_grad=True)
-        self.biases = Tensor(np.zeros(self.out_channels), requires_grad=True, dtype=dtype)
+        if not isinstance(bias, bool | np.bool_):
+            raise TypeError(f"{layer}: bias must be True or False, got {bias!r}")
+        self.bias = bool(bias)
+        self.biases = (
+            Tensor(np.zeros(self.out_channels), requires_grad=True, dtype=dtype) if bias else None
+        )
 
     def forward(self, inputs: Any) -> Tensor:
         """inputs (batch, in_channels, H, W) -> (batch, out_channels, H', W')."""
@@ -75,7 +81,7 @@ class Conv2d(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding}"
+            f"stride={self.stride}, padding={self.padding}" + ("" if self.bias else ", bias=False")
         )
 
 
@@ -88,19 +94,21 @@ class MaxPool2d(Module):
 
     _pool = staticmethod(Tensor.max_pool2d)
 
-    def __init__(self, kernel_size: Any, stride: Any = None) -> None:
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         name = type(self).__name__
         self.kernel_size = check_pair(kernel_size, name, "kernel_size", minimum=1)
         self.stride = (
             self.kernel_size if stride is None else check_pair(stride, name, "stride", minimum=1)
         )
+        self.padding = check_pair(padding, name, "padding", minimum=0)
 
     def forward(self, inputs: Any) -> Tensor:
         """inputs (batch, channels, H, W) -> (batch, channels, H', W')."""
-        return self._pool(_as_tensor(inputs), self.kernel_size, self.stride)
+        return self._pool(_as_tensor(inputs), self.kernel_size, self.stride, self.padding)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+        padding = "" if self.padding == (0, 0) else f", padding={self.padding}"
+        return f"kernel_size={self.kernel_size}, stride={self.stride}{padding}"
 
 
 class AvgPool2d(MaxPool2d):
@@ -113,7 +121,12 @@ class AvgPool2d(MaxPool2d):
 
 
 class Flatten(Module):
-    """Every axis after the batch axis merged into one: (batch, ...) -> (batch, features)."""
+    """Axes start_dim..end_dim merged into one, by default every axis after the batch axis:
+    (batch, ...) -> (batch, features), as torch.nn.Flatten."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        self.start_dim = check_int(start_dim, "Flatten", "start_dim")
+        self.end_dim = check_int(end_dim, "Flatten", "end_dim")
 
     def forward(self, inputs: Any) -> Tensor:
         """inputs (batch, ...) -> (batch, product of the other sides)."""
@@ -123,4 +136,7 @@ class Flatten(Module):
                 f"Flatten: expected inputs with a batch axis and at least one more, got shape "
                 f"{inputs.shape}"
             )
-        return inputs.reshape(len(inputs), -1)
+        return inputs.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -21,11 +21,13 @@ def conv2d(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0) -> 
     return _as_tensor(x).conv2d(w, b, stride=stride, padding=padding)
 
 
-def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
-    """The max of each kernel_size window of x (N, C, H, W), `stride` (or kernel_size) apart."""
-    return _as_tensor(x).max_pool2d(kernel_size, stride)
+def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+    """The max of each kernel_size window of x (N, C, H, W), `stride` (or kernel_size) apart,
+    over `padding` rows and columns of -inf on each side."""
+    return _as_tensor(x).max_pool2d(kernel_size, stride, padding)
 
 
-def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Tensor:
-    """The mean of each kernel_size window of x (N, C, H, W), `stride` (or kernel_size) apart."""
-    return _as_tensor(x).avg_pool2d(kernel_size, stride)
+def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+    """The mean of each kernel_size window of x (N, C, H, W), `stride` (or kernel_size) apart,
+    over `padding` zeros on each side (counted in the mean, as PyTorch's default)."""
+    return _as_tensor(x).avg_pool2d(kernel_size, stride, padding)
