@@ -22,6 +22,7 @@ from tinygrad_nnfs import (
     GradcheckError,
     Tensor,
     datasets,
+    detect_anomaly,
     draw_graph,
     engine,
     grad,
@@ -753,3 +754,14 @@ def test_a_locally_constant_gradient_still_requires_grad_and_differentiates_to_z
     (first,) = grad(fn(x).sum(), x, create_graph=True)
     assert first.requires_grad
     assert_array_equal(grad(first.sum(), x)[0].data, np.zeros(3))
+
+
+def test_detect_anomaly_under_create_graph_names_the_op_whose_backward_it_was():
+    x = Tensor(np.array([0.0, 1.0]), requires_grad=True)  # sqrt's slope at 0 is inf
+    with (
+        pytest.raises(
+            FloatingPointError, match=r"Div produced NaN or inf.*an op of Sqrt's backward"
+        ),
+        detect_anomaly(),
+    ):
+        grad(x.sqrt().sum(), x, create_graph=True)

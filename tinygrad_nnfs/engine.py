@@ -385,6 +385,10 @@ def _backward_building_graph(node: TensorBase, ctx: Function, grad: TensorBase) 
         for key, value in getattr(ctx, "__dict__", {}).items():  # a user's op's attributes
             setattr(twin, key, _graph_value(ctx, value, -1, node))
         grads = twin.backward(grad)
+    except FloatingPointError as error:  # detect_anomaly(), at an op this backward records
+        raise FloatingPointError(
+            f"{error} (an op of {name}'s backward, create_graph=True)"
+        ) from None
     except (TypeError, AttributeError, ValueError) as error:
         raise RuntimeError(
             f"{name}.backward cannot be differentiated again (create_graph=True): it failed on "
