@@ -9,24 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_chapters import fashion_mnist_labels
 
 from tinygrad_nnfs import images
 from tinygrad_nnfs.images import FASHION_MNIST_LABELS, fashion_mnist, load_image_folder
 
 Image = pytest.importorskip("PIL.Image")
 
-BOOK_LABELS = {
-    0: "T-shirt/top",
-    1: "Trouser",
-    2: "Pullover",
-    3: "Dress",
-    4: "Coat",
-    5: "Sandal",
-    6: "Shirt",
-    7: "Sneaker",
-    8: "Bag",
-    9: "Ankle boot",
-}
 IDX_NAMES = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
@@ -255,7 +244,7 @@ def test_the_module_imports_without_pillow(monkeypatch):
 
 
 def test_labels_are_the_books():
-    assert FASHION_MNIST_LABELS == BOOK_LABELS
+    assert fashion_mnist_labels == FASHION_MNIST_LABELS  # Ch22_Final.py's, transcribed
     assert list(FASHION_MNIST_LABELS) == list(range(10))
 
 

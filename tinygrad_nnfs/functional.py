@@ -24,6 +24,11 @@ def _leaf(x: Tensor | np.ndarray, where: str) -> Tensor:
     return Tensor(array, requires_grad=True)
 
 
+def _zeros_like(x: Tensor) -> Tensor:
+    """The derivative of a function that does not depend on x: zeros of x's shape."""
+    return Tensor(np.zeros(x.shape, x.dtype))
+
+
 def _one_element(out: Tensor, where: str) -> Tensor:
     if not isinstance(out, Tensor) or out.size != 1:
         shape = out.shape if isinstance(out, Tensor) else type(out).__name__
@@ -57,9 +62,9 @@ def _gradient(fn: Callable[[Tensor], Tensor], x: Tensor, where: str) -> Tensor:
     with enable_grad():
         out = _one_element(fn(x), where)
         if not out.requires_grad:
-            return Tensor(np.zeros(x.shape, x.dtype))
+            return _zeros_like(x)
         (first,) = grad(out, x, create_graph=True, allow_unused=True)
-    return Tensor(np.zeros(x.shape, x.dtype)) if first is None else first
+    return _zeros_like(x) if first is None else first
 
 
 def hessian(fn: Callable[[Tensor], Tensor], x: Tensor | np.ndarray) -> Tensor:
@@ -76,6 +81,6 @@ def hvp(fn: Callable[[Tensor], Tensor], x: Tensor | np.ndarray, v: Tensor | np.n
         raise ValueError(f"hvp: v has shape {v.shape}, x has shape {x.shape}; pass v of x's shape")
     first = _gradient(fn, x, "hvp")
     if not first.requires_grad:
-        return Tensor(np.zeros(x.shape, x.dtype))
+        return _zeros_like(x)
     (product,) = grad(first, x, v.astype(first.dtype), allow_unused=True)
-    return Tensor(np.zeros(x.shape, x.dtype)) if product is None else product.detach()
+    return _zeros_like(x) if product is None else product.detach()
