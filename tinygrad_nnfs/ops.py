@@ -95,11 +95,11 @@ __all__ = [
 class _Constant(dict):
     """One number as a 0-d array of each dtype asked for, made on first use.
 
-    A ufunc takes a 0-d array of its other operand's dtype ~0.25 us faster than the Python
-    number (same dtype, same bits), which ops on tiny tensors feel.
+    A ufunc takes a 0-d array of its other operand's dtype faster than the Python number,
+    which it converts on every call (same dtype, same bits): ops on tiny tensors feel it.
     """
 
-    def __init__(self, value: int) -> None:
+    def __init__(self, value: float) -> None:
         super().__init__()
         self.value = value
 
@@ -109,19 +109,25 @@ class _Constant(dict):
 
 
 _ZERO, _ONE, _TWO = _Constant(0), _Constant(1), _Constant(2)
-_ZEROS: dict[tuple[tuple[int, ...], np.dtype], np.ndarray] = {}
+_KEPT: dict[tuple[Any, ...], np.ndarray] = {}
+
+
+def _kept(make: Any, *args: Any) -> np.ndarray:
+    """make(*args), read-only, kept for the next step: the arrays a training step asks for
+    every time (the few keys seen last)."""
+    key = (make, *args)
+    array = _KEPT.get(key)
+    if array is None:
+        if len(_KEPT) >= 64:  # a training run sees a few shapes; a sweep may see many
+            _KEPT.clear()
+        array = _KEPT[key] = make(*args)
+        array.flags.writeable = False
+    return array
 
 
 def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """Read-only zeros of a shape and dtype, kept for the next step (the few shapes seen last)."""
-    key = (shape, dtype)
-    zeros = _ZEROS.get(key)
-    if zeros is None:
-        if len(_ZEROS) >= 32:  # a training run sees a few shapes; a sweep may see many
-            _ZEROS.clear()
-        zeros = _ZEROS[key] = np.zeros(shape, dtype)
-        zeros.flags.writeable = False
-    return zeros
+    """Read-only zeros of a shape and dtype."""
+    return _kept(np.zeros, shape, dtype)
 
 
 Grads = tuple[np.ndarray | None, ...]
@@ -1073,25 +1079,70 @@ class Affine(_Op):
         return grad_x, grad_w, grad_b  # the engine sums b's gradient over the broadcast axes
 
 
-def _row_reduce(ufunc: np.ufunc, a: np.ndarray) -> np.ndarray:
-    """ufunc.reduce(a, axis=1, keepdims=True) of a 2-D array, the same bits, faster when narrow.
+def _softmax_rows(logits: np.ndarray) -> np.ndarray:
+    """The book's softmax of each row of a 2-D array: exp(x - max) / sum, its bits.
 
     NumPy reduces a row of fewer than 8 elements left to right, which is what folding the
-    columns one ufunc call at a time does, at a fraction of the cost of a reduction along a
+    columns one ufunc call at a time does. For such narrow rows (the book's 3 classes) the
+    softmax is computed on a transposed copy, whose columns are contiguous rows: every ufunc
+    call then runs NumPy's contiguous loop, at a fraction of the cost of a reduction along a
     short axis (tests/test_ops.py checks the bits).
     """
-    if a.shape[1] >= 8 or a.shape[1] == 0:
-        return ufunc.reduce(a, axis=1, keepdims=True)
-    out = a[:, :1]
-    for column in range(1, a.shape[1]):
-        out = ufunc(out, a[:, column : column + 1])
+    if logits.shape[1] >= 8 or logits.shape[1] == 0:
+        exps = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
+        np.exp(exps, out=exps)
+        exps /= np.add.reduce(exps, axis=1, keepdims=True)
+        return exps
+    columns = logits.T.copy()
+    columns -= _fold(np.maximum, columns)
+    np.exp(columns, out=columns)
+    columns /= _fold(np.add, columns)
+    return columns.T.copy()
+
+
+def _fold(ufunc: np.ufunc, rows: np.ndarray) -> np.ndarray:
+    """ufunc over the rows of a 2-D array, left to right, into a new array."""
+    if len(rows) == 1:
+        return rows[0].copy()
+    out = ufunc(rows[0], rows[1])
+    for row in rows[2:]:
+        ufunc(out, row, out=out)
     return out
 
 
-def _softmax_rows(logits: np.ndarray) -> np.ndarray:
-    """The book's softmax of each row of a 2-D array: exp(x - max) / sum, its bits."""
-    exps = np.exp(logits - _row_reduce(np.maximum, logits))
-    return exps / _row_reduce(np.add, exps)
+def _label_positions(labels: Any, shape: tuple[int, int]) -> np.ndarray:
+    """The flat positions of probs[range(n), labels] in an (n, classes) array; labels checked."""
+    n, classes = shape
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(
+            f"SoftmaxCrossEntropy: labels must be integer class indices, got dtype {labels.dtype}"
+        )
+    if labels.shape != (n,):
+        raise ValueError(
+            f"labels must be one class index per row of the {n} rows of logits, got labels of "
+            f"shape {labels.shape}"
+        )
+    if n and (
+        np.maximum.reduce(labels) >= classes
+        or (labels.dtype.kind == "i" and np.minimum.reduce(labels) < 0)
+    ):
+        bad = labels[(labels < 0) | (labels >= classes)][0]
+        raise ValueError(
+            f"label {bad} is out of range: labels must be one class index in 0..{classes - 1} "
+            f"per row"
+        )
+    if labels.dtype == np.uint64:  # uint64 + int64 would be float64
+        labels = labels.astype(np.intp)
+    return _kept(_row_starts, n, classes) + labels
+
+
+def _row_starts(n: int, classes: int) -> np.ndarray:
+    """The flat position of each row's first element in an (n, classes) array."""
+    return np.arange(0, n * classes, classes)
+
+
+_LOW, _HIGH = _Constant(1e-7), _Constant(1 - 1e-7)  # the book's clip of probabilities
 
 
 class SoftmaxCrossEntropy(_Op):
@@ -1102,27 +1153,16 @@ class SoftmaxCrossEntropy(_Op):
     """
 
     def forward(self, logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        n, classes = logits.shape
-        labels = np.asarray(labels)
-        if labels.dtype.kind not in "iu":
-            raise TypeError(
-                f"SoftmaxCrossEntropy: labels must be integer class indices, got dtype "
-                f"{labels.dtype}"
-            )
-        try:  # flat positions of probs[range(n), labels]: 1-D indexing is the fastest way there
-            picked = np.ravel_multi_index((np.arange(n), labels), (n, classes))
-        except ValueError:
-            raise ValueError(
-                f"labels must be one class index in 0..{classes - 1} per row of the {n} rows "
-                f"of logits, got labels of shape {labels.shape}"
-            ) from None
+        n = len(logits)
+        picked = _label_positions(labels, logits.shape)
         # The book's np.max/np.sum/np.clip/np.mean, bit for bit, at a fraction of the cost
-        # (this runs every step): see _row_reduce; maximum/minimum clip alike, and
+        # (this runs every step): see _softmax_rows; maximum/minimum clip alike, and
         # sum(-a) / n equals mean(-a) in every rounding.
         probs = _softmax_rows(logits)
-        self.save_for_backward(probs, picked)
-        correct = np.minimum(np.maximum(probs.reshape(-1)[picked], 1e-7), 1 - 1e-7)
-        return -np.add.reduce(np.log(correct)) / n
+        self.saved = (probs, picked)
+        dtype = probs.dtype
+        correct = np.minimum(np.maximum(probs.reshape(-1)[picked], _LOW[dtype]), _HIGH[dtype])
+        return np.asarray(-np.add.reduce(np.log(correct)) / n)
 
     def graph_saved(self, output: Any) -> tuple[Any, ...]:
         logits, _ = self.parents

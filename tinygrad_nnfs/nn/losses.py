@@ -5,6 +5,7 @@ Targets (labels) may be ndarrays, lists or Tensors; they are constants, never di
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -28,18 +29,20 @@ def _predictions(loss: Module, predictions: Any, *, classes: bool) -> Tensor:
     """Predictions as a float Tensor with at least one sample; (n, classes) when `classes`."""
     name = type(loss).__name__
     predictions = _as_tensor(predictions)
-    if predictions.dtype.kind != "f":
-        raise TypeError(f"{name}: predictions must be floats, got dtype {predictions.dtype}")
-    if classes and predictions.ndim != 2:
+    data = predictions._data
+    if data.dtype.kind != "f":
+        raise TypeError(f"{name}: predictions must be floats, got dtype {data.dtype}")
+    shape = data.shape
+    if classes and len(shape) != 2:
         raise ValueError(
-            f"{name}: predictions must be 2-D (n_samples, n_classes), got shape {predictions.shape}"
+            f"{name}: predictions must be 2-D (n_samples, n_classes), got shape {shape}"
         )
-    if predictions.ndim == 0 or predictions.shape[0] == 0:
+    if not shape or shape[0] == 0:
         raise ValueError(
-            f"{name}: predictions of shape {predictions.shape} hold no samples; "
+            f"{name}: predictions of shape {shape} hold no samples; "
             f"the loss is a mean over the first axis"
         )
-    if classes and predictions.shape[1] == 0:
+    if classes and shape[1] == 0:
         raise ValueError(
             f"{name}: predictions of shape {predictions.shape} hold no classes; "
             f"the last layer needs one output per class"
@@ -60,8 +63,11 @@ def _constant(loss: Module, targets: Any) -> np.ndarray:
     return _as_array(targets)
 
 
-def _class_labels(loss: Module, predictions: Tensor, targets: Any) -> np.ndarray:
-    """Validated labels: sparse (n,) integers in range, or one-hot (n, classes) numbers."""
+def _class_labels(
+    loss: Module, predictions: Tensor, targets: Any, *, check_range: bool = True
+) -> np.ndarray:
+    """Validated labels: sparse (n,) integers (in range, if `check_range`), or one-hot
+    (n, classes) numbers."""
     name = type(loss).__name__
     labels = _constant(loss, targets)
     n_samples, n_classes = predictions.shape
@@ -76,12 +82,8 @@ def _class_labels(loss: Module, predictions: Tensor, targets: Any) -> np.ndarray
                 f"{name}: sparse labels must be integers, got dtype {labels.dtype}; "
                 f"convert them with y.astype(int)"
             )
-        if np.minimum.reduce(labels) < 0 or np.maximum.reduce(labels) >= n_classes:
-            bad = labels[(labels < 0) | (labels >= n_classes)][0]
-            raise ValueError(
-                f"{name}: label {bad} is out of range for {n_classes} classes "
-                f"(labels must be in 0..{n_classes - 1})"
-            )
+        if check_range:
+            _check_label_range(loss, labels, n_classes)
         return labels
     if labels.ndim == 2 and labels.shape == predictions.shape:
         if labels.dtype.kind not in "biuf":
@@ -92,6 +94,16 @@ def _class_labels(loss: Module, predictions: Tensor, targets: Any) -> np.ndarray
         f"{predictions.shape}; pass sparse labels ({n_samples},) or one-hot labels "
         f"({n_samples}, {n_classes})"
     )
+
+
+def _check_label_range(loss: Module, labels: np.ndarray, n_classes: int) -> None:
+    """Raise naming the first sparse label outside 0..n_classes - 1."""
+    if np.minimum.reduce(labels) < 0 or np.maximum.reduce(labels) >= n_classes:
+        bad = labels[(labels < 0) | (labels >= n_classes)][0]
+        raise ValueError(
+            f"{type(loss).__name__}: label {bad} is out of range for {n_classes} classes "
+            f"(labels must be in 0..{n_classes - 1})"
+        )
 
 
 def _in_predictions_dtype(values: np.ndarray, predictions: Tensor) -> np.ndarray:
@@ -122,7 +134,7 @@ def _targets(loss: Module, predictions: Tensor, targets: Any) -> np.ndarray:
 def _finish(loss: Module, value: Tensor, name: str) -> Tensor:
     """Name the loss tensor for rendered graphs and warn if its value is not finite."""
     value.name = name
-    if not np.isfinite(value.data):
+    if not math.isfinite(value._data):  # a 0-d array: math's test is the cheaper one
         warnings.warn(
             f"{type(loss).__name__}: the loss is {value.item()}; run the forward pass under "
             f"tinygrad_nnfs.detect_anomaly() to find the op that first produced NaN/inf",
@@ -187,9 +199,22 @@ class SoftmaxCrossEntropy(_Loss):
         logits, labels = self._inputs(predictions, targets)
         return ops.categorical_sample_losses(self.probabilities(logits, value), labels)[0]
 
-    def _inputs(self, logits: Any, targets: Any) -> tuple[Tensor, np.ndarray]:
+    def forward(self, logits: Any, targets: Any) -> Tensor:
+        # The op checks the labels' range as it picks: it is checked here only to name the
+        # label at fault, once the op has refused it.
+        logits, labels = self._inputs(logits, targets, check_range=False)
+        try:
+            value = self._op.apply(logits, labels)
+        except ValueError:
+            _check_label_range(self, labels, logits.shape[1])
+            raise
+        return _finish(self, value, self._value_name)
+
+    def _inputs(
+        self, logits: Any, targets: Any, *, check_range: bool = True
+    ) -> tuple[Tensor, np.ndarray]:
         logits = _predictions(self, logits, classes=True)
-        labels = _class_labels(self, logits, targets)
+        labels = _class_labels(self, logits, targets, check_range=check_range)
         if labels.ndim == 2:
             if not (np.all((labels == 0) | (labels == 1)) and np.all(labels.sum(axis=1) == 1)):
                 raise ValueError(
