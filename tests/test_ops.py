@@ -751,11 +751,11 @@ def test_argmax_argmin(name, data, shape, keepdims):
     dtype=st.sampled_from([np.float32, np.float64]),
 )
 def test_softmax_rows_gives_the_books_bits(data, shape, dtype):
-    # The fused softmax-CE folds rows narrower than 8 column by column: NumPy's reduce.
+    # The fused softmax-CE reduces rows narrower than 8 as the rows of their transpose.
     a = np.exp(data.draw(arrays(shape)) * 5).astype(dtype)
     if shape[1] < 8:
         for ufunc in (np.add, np.maximum):
-            assert_array_equal(ops._fold(ufunc, a.T.copy()), ufunc.reduce(a, axis=1))
+            assert_array_equal(ufunc.reduce(a.T.copy(), axis=0), ufunc.reduce(a, axis=1))
     exps = np.exp(a - np.max(a, axis=1, keepdims=True))
     book = exps / np.sum(exps, axis=1, keepdims=True)
     probs = ops._softmax_rows(a)

@@ -611,9 +611,6 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], ctx: Any = None) -> Any:
     if not isinstance(grad, TensorBase):
         grad = np.asarray(grad)
     given = grad.shape
-    # A Dense layer's bias, (n, k) -> (1, k), every step: the reduction below, without its set-up.
-    if type(grad) is _ndarray and len(given) == len(shape) == 2 and shape == (1, given[1]):
-        return np.add.reduce(grad, axis=0, keepdims=True)
     extra = grad.ndim - len(shape)
     if extra >= 0:
         axes = [*range(extra)]

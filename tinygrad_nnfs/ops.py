@@ -218,6 +218,7 @@ class ArrayMath:
     softmax_cross_entropy_grad = staticmethod(_softmax_cross_entropy_grad)
     split = staticmethod(np.split)
     sqrt = staticmethod(np.sqrt)
+    sum = staticmethod(np.add.reduce)  # called with an axis (reduce's default is 0, not None)
     transpose = staticmethod(np.transpose)
     values = staticmethod(lambda *xs: xs if len(xs) > 1 else xs[0])
     where = staticmethod(np.where)
@@ -1045,7 +1046,7 @@ class Affine(_Op):
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
         product = _matmul(x, w)
-        self.save_for_backward(x, w, product.dtype)
+        self.saved = (x, w, product.dtype, np.shape(b))
         try:
             if product.dtype == b.dtype and b.ndim <= product.ndim:
                 product += b  # in place: the values of x @ w + b without a second array
@@ -1061,14 +1062,18 @@ class Affine(_Op):
         )
 
     def backward(self, grad: np.ndarray) -> Grads:
-        x, w, product_dtype = self.saved
-        needs_x, needs_w, _ = self.needs_input_grad
+        x, w, product_dtype, b_shape = self.saved
+        needs_x, needs_w, needs_b = self.needs_input_grad
+        xp = self.xp
         grad_b = grad
+        if needs_b and grad.ndim == 2 and b_shape == (1, grad.shape[1]):
+            # A Dense layer's bias, every step: summed here, without the engine's general
+            # unbroadcast (the same sum, the same bits).
+            grad_b = xp.sum(grad, axis=0, keepdims=True)
         # A wider bias: Add hands x @ w its own dtype, except where the engine keeps wider
         # gradients (after nnfs_init(), as the book's NumPy does).
         if grad.dtype != product_dtype and not settings.nnfs_dtypes:
             grad = grad.astype(product_dtype)
-        xp = self.xp
         vector = x.ndim == 1  # one sample: as a row, and its gradient as a vector again
         if vector:
             x, grad = x.reshape(1, -1), grad.reshape(1, -1)
@@ -1082,11 +1087,11 @@ class Affine(_Op):
 def _softmax_rows(logits: np.ndarray) -> np.ndarray:
     """The book's softmax of each row of a 2-D array: exp(x - max) / sum, its bits.
 
-    NumPy reduces a row of fewer than 8 elements left to right, which is what folding the
-    columns one ufunc call at a time does. For such narrow rows (the book's 3 classes) the
-    softmax is computed on a transposed copy, whose columns are contiguous rows: every ufunc
-    call then runs NumPy's contiguous loop, at a fraction of the cost of a reduction along a
-    short axis (tests/test_ops.py checks the bits).
+    NumPy reduces a row of fewer than 8 elements left to right, as it reduces the rows of an
+    array along its first axis. For such narrow rows (the book's 3 classes) the softmax is
+    computed on a transposed copy, whose columns are contiguous rows: every ufunc call then
+    runs NumPy's contiguous loops, at a fraction of the cost of reductions along a short
+    axis (tests/test_ops.py checks the bits).
     """
     if logits.shape[1] >= 8 or logits.shape[1] == 0:
         exps = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
@@ -1094,27 +1099,18 @@ def _softmax_rows(logits: np.ndarray) -> np.ndarray:
         exps /= np.add.reduce(exps, axis=1, keepdims=True)
         return exps
     columns = logits.T.copy()
-    columns -= _fold(np.maximum, columns)
+    columns -= np.maximum.reduce(columns, axis=0)
     np.exp(columns, out=columns)
-    columns /= _fold(np.add, columns)
+    columns /= np.add.reduce(columns, axis=0)
     return columns.T.copy()
-
-
-def _fold(ufunc: np.ufunc, rows: np.ndarray) -> np.ndarray:
-    """ufunc over the rows of a 2-D array, left to right, into a new array."""
-    if len(rows) == 1:
-        return rows[0].copy()
-    out = ufunc(rows[0], rows[1])
-    for row in rows[2:]:
-        ufunc(out, row, out=out)
-    return out
 
 
 def _label_positions(labels: Any, shape: tuple[int, int]) -> np.ndarray:
     """The flat positions of probs[range(n), labels] in an (n, classes) array; labels checked."""
     n, classes = shape
     labels = np.asarray(labels)
-    if labels.dtype.kind not in "iu":
+    kind = labels.dtype.kind
+    if kind not in "iu":
         raise TypeError(
             f"SoftmaxCrossEntropy: labels must be integer class indices, got dtype {labels.dtype}"
         )
@@ -1124,15 +1120,14 @@ def _label_positions(labels: Any, shape: tuple[int, int]) -> np.ndarray:
             f"shape {labels.shape}"
         )
     if n and (
-        np.maximum.reduce(labels) >= classes
-        or (labels.dtype.kind == "i" and np.minimum.reduce(labels) < 0)
+        np.maximum.reduce(labels) >= classes or (kind == "i" and np.minimum.reduce(labels) < 0)
     ):
         bad = labels[(labels < 0) | (labels >= classes)][0]
         raise ValueError(
             f"label {bad} is out of range: labels must be one class index in 0..{classes - 1} "
             f"per row"
         )
-    if labels.dtype == np.uint64:  # uint64 + int64 would be float64
+    if kind == "u" and labels.itemsize == 8:  # uint64 + int64 would be float64
         labels = labels.astype(np.intp)
     return _kept(_row_starts, n, classes) + labels
 
