@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nnfs._cache import kept
 from tinygrad_nnfs._checks import check_pair
 from tinygrad_nnfs.engine import Function, TensorBase, settings
 
@@ -109,25 +110,11 @@ class _Constant(dict):
 
 
 _ZERO, _ONE, _TWO = _Constant(0), _Constant(1), _Constant(2)
-_KEPT: dict[tuple[Any, ...], np.ndarray] = {}
-
-
-def _kept(make: Any, *args: Any) -> np.ndarray:
-    """make(*args), read-only, kept for the next step: the arrays a training step asks for
-    every time (the few keys seen last)."""
-    key = (make, *args)
-    array = _KEPT.get(key)
-    if array is None:
-        if len(_KEPT) >= 64:  # a training run sees a few shapes; a sweep may see many
-            _KEPT.clear()
-        array = _KEPT[key] = make(*args)
-        array.flags.writeable = False
-    return array
 
 
 def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """Read-only zeros of a shape and dtype."""
-    return _kept(np.zeros, shape, dtype)
+    return kept(np.zeros, shape, dtype)
 
 
 Grads = tuple[np.ndarray | None, ...]
@@ -1129,7 +1116,7 @@ def _label_positions(labels: Any, shape: tuple[int, int]) -> np.ndarray:
         )
     if kind == "u" and labels.itemsize == 8:  # uint64 + int64 would be float64
         labels = labels.astype(np.intp)
-    return _kept(_row_starts, n, classes) + labels
+    return kept(_row_starts, n, classes) + labels
 
 
 def _row_starts(n: int, classes: int) -> np.ndarray:

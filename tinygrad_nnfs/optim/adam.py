@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from tinygrad_nnfs._cache import in_dtype
 from tinygrad_nnfs.optim.optimizer import Optimizer
 from tinygrad_nnfs.tensor import Tensor
 
@@ -42,19 +43,22 @@ class Adam(Optimizer):
         self, learning_rate: float, grad: np.ndarray, state: dict[str, np.ndarray]
     ) -> np.ndarray:
         beta_1, beta_2 = self.beta_1, self.beta_2
+        b1, one_minus_b1, b2, one_minus_b2, epsilon = in_dtype(
+            grad.dtype, beta_1, 1 - beta_1, beta_2, 1 - beta_2, self.epsilon
+        )
         momentums, cache = state["momentums"], state["cache"]
         # The book's expressions float for float, computed in place in two scratch arrays
         # (fewer fresh arrays, fewer cache misses).
         scratch, denominator = np.empty_like(grad), np.empty_like(grad)
-        momentums *= beta_1  # m = b1 * m + (1 - b1) * g
-        momentums += np.multiply(grad, 1 - beta_1, out=scratch)
-        cache *= beta_2  # v = b2 * v + (1 - b2) * g**2
-        cache += np.multiply(np.square(grad, out=scratch), 1 - beta_2, out=scratch)
+        np.multiply(momentums, b1, momentums)  # m = b1 * m + (1 - b1) * g
+        momentums += np.multiply(grad, one_minus_b1, scratch)
+        np.multiply(cache, b2, cache)  # v = b2 * v + (1 - b2) * g**2
+        cache += np.multiply(np.square(grad, scratch), one_minus_b2, scratch)
         # NOTE: the bias correction uses iterations + 1, as in the book.
-        update = np.divide(momentums, 1 - beta_1 ** (self.iterations + 1), out=scratch)  # m_hat
-        np.divide(cache, 1 - beta_2 ** (self.iterations + 1), out=denominator)  # v_hat
-        np.sqrt(denominator, out=denominator)
-        denominator += self.epsilon
+        update = np.divide(momentums, 1 - beta_1 ** (self.iterations + 1), scratch)  # m_hat
+        np.divide(cache, 1 - beta_2 ** (self.iterations + 1), denominator)  # v_hat
+        np.sqrt(denominator, denominator)
+        denominator += epsilon
         update *= -learning_rate  # m_hat * -lr: the same product as the book's -lr * m_hat
         update /= denominator
         return update

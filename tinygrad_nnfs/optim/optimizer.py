@@ -193,9 +193,12 @@ class _FlatGroup:
         self.params = params
         stops = np.cumsum([param.data.size for param in params]).tolist()
         self.bounds = list(zip([0, *stops[:-1]], stops, strict=True))
+        self.slices = [slice(start, stop) for start, stop in self.bounds]
         self.grads = np.empty(stops[-1], dtype=params[0].dtype)
         self.state: dict[str, np.ndarray] = {}
         self.widened: dict[int, dict[str, np.ndarray]] = {}  # index -> its own wider state
+        self.data: list[Any] = [None] * len(params)  # the arrays flat_data views
+        self.flat_data: list[np.ndarray] | None = None
 
     def allocate(self, names: tuple[str, ...]) -> None:
         """Zeroed flat state arrays named `names` (no parameter's state is wider)."""
@@ -206,6 +209,16 @@ class _FlatGroup:
         """The part of a flat array that belongs to parameter `index`, in its shape."""
         start, stop = self.bounds[index]
         return flat[start:stop].reshape(self.params[index].shape)
+
+    def _flat_params(self) -> list[np.ndarray] | None:
+        """Each parameter's array viewed flat (None if one is not contiguous): made again
+        when a parameter's `.data` was replaced."""
+        arrays = [param._data for param in self.params]
+        if any(now is not before for now, before in zip(arrays, self.data, strict=True)):
+            contiguous = all(array.flags.c_contiguous for array in arrays)
+            self.flat_data = [array.reshape(-1) for array in arrays] if contiguous else None
+            self.data = arrays
+        return self.flat_data
 
     def param_state(self, index: int) -> dict[str, np.ndarray]:
         """Parameter `index`'s state arrays: views of the flat ones, or its wider own."""
@@ -222,11 +235,12 @@ class _FlatGroup:
             not self.widened
             and not any(grad is None for grad in grads)
             and (not settings.nnfs_dtypes or all(grad.dtype == dtype for grad in grads))
+            and self._flat_params() is not None
         ):
             np.concatenate([grad.reshape(-1) for grad in grads], out=self.grads)
             increment = rule(learning_rate, self.grads, self.state)
-            for index, param in enumerate(self.params):
-                param._data += self.view(increment, index)
+            for flat, part in zip(self.flat_data, self.slices):  # noqa: B905 (same lengths)
+                flat += increment[part]
             mark_changed(*self.params)
             return
         for index, (param, grad) in enumerate(zip(self.params, grads, strict=True)):

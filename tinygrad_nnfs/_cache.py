@@ -1,0 +1,42 @@
+"""Small read-only arrays that every training step asks for, made once and kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["in_dtype", "kept"]
+
+_KEPT: dict[tuple[Any, ...], Any] = {}
+
+
+def kept(make: Any, *args: Any) -> np.ndarray:
+    """make(*args), read-only, kept for the next call with the same arguments."""
+    key = (make, *args)
+    array = _KEPT.get(key)
+    if array is None:
+        array = _keep(key, make(*args))
+    return array
+
+
+def in_dtype(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
+    """Numbers as 0-d arrays of `dtype`: a ufunc converts a Python number on every call and
+    takes a 0-d array of its other operand's dtype faster, with the same value (NumPy casts
+    a Python number to the array's dtype)."""
+    key = (dtype, *values)
+    constants = _KEPT.get(key)
+    if constants is None:
+        constants = _keep(key, *(np.full((), value, dtype) for value in values))
+    return constants
+
+
+def _keep(key: tuple[Any, ...], *arrays: np.ndarray) -> Any:
+    """Keep read-only `arrays` (one, or a tuple of several) under `key`: the few keys seen
+    last (a training run asks for a few; a sweep may ask for many)."""
+    if len(_KEPT) >= 64:
+        _KEPT.clear()
+    for array in arrays:
+        array.flags.writeable = False
+    _KEPT[key] = kept = arrays[0] if len(arrays) == 1 else arrays
+    return kept
