@@ -1033,7 +1033,7 @@ class Affine(_Op):
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
         product = _matmul(x, w)
-        self.saved = (x, w, product.dtype, np.shape(b))
+        self.saved = (x, w, product.dtype, b.shape)
         try:
             if product.dtype == b.dtype and b.ndim <= product.ndim:
                 product += b  # in place: the values of x @ w + b without a second array

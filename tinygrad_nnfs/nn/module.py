@@ -75,16 +75,28 @@ class Module:
 
     def modules(self) -> list[Module]:
         """This module, then every sub-Module depth-first; each once, even if shared."""
-        # Iterative and generator-free: regularization_loss walks the tree every step.
+        # Iterative, generator-free and in one function: regularization_loss walks the tree
+        # every step.
         found: list[Module] = []
         seen: set[int] = set()
         stack: list[Module] = [self]
         while stack:
             module = stack.pop()
-            if id(module) not in seen:
-                seen.add(id(module))
-                found.append(module)
-                stack.extend(reversed(_submodules(module)))
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            found.append(module)
+            children = []  # the Modules its attributes hold (and its lists and tuples), in order
+            for value in module.__dict__.values():
+                if type(value) in _NEVER_MODULES:  # a layer's tensors and numbers: most of them
+                    continue
+                if isinstance(value, Module):
+                    children.append(value)
+                elif isinstance(value, (list, tuple)):  # a tuple: faster than a union
+                    children.extend(item for item in value if isinstance(item, Module))
+            if children:
+                children.reverse()
+                stack += children
         return found
 
     def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
@@ -240,19 +252,6 @@ def _is_member(value: Any) -> bool:
     if isinstance(value, Module):
         return True
     return isinstance(value, Tensor) and value.requires_grad and value.is_leaf
-
-
-def _submodules(module: Module) -> list[Module]:
-    """The Modules held by module's attributes (and inside its lists and tuples), in order."""
-    found = []
-    for value in vars(module).values():
-        if type(value) in _NEVER_MODULES:  # a layer's tensors and numbers: most attributes
-            continue
-        if isinstance(value, Module):
-            found.append(value)
-        elif isinstance(value, (list, tuple)):  # a tuple: faster than a union, every step
-            found.extend(item for item in value if isinstance(item, Module))
-    return found
 
 
 def _walk_parameters(module: Module, prefix: str, seen: set[int]) -> Iterator[tuple[str, Tensor]]:

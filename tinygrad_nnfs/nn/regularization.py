@@ -13,6 +13,13 @@ __all__ = ["regularization_loss"]
 
 def _layer_penalty(layer: Dense) -> Tensor | None:
     """The book's Loss.regularization_loss(layer), or None when every strength is 0."""
+    if not (
+        layer.weight_regularizer_l1
+        or layer.weight_regularizer_l2
+        or layer.bias_regularizer_l1
+        or layer.bias_regularizer_l2
+    ):
+        return None  # most layers, every step: nothing to build
     terms = []
     for param, l1, l2 in (
         (layer.weights, layer.weight_regularizer_l1, layer.weight_regularizer_l2),
