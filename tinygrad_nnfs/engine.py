@@ -286,7 +286,7 @@ class Function:
     def apply(cls, *inputs: Any, **options: Any) -> TensorBase:
         """Run forward on the inputs' data and, if any input requires grad, record the node."""
         # The hottest code in the library (once per op): plain loops, no helper calls.
-        ctx = cls()
+        ctx = _new(cls)
         ctx.parents = inputs  # non-Tensor inputs are constants: no gradient flows to them
         arrays = []
         needs = []

@@ -244,7 +244,7 @@ class Mul(_Op):
     """x * y."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x, y)
+        self.saved = (x, y)
         return x * y
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -273,7 +273,7 @@ class Div(_Op):
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         out = _divide(x, y)
-        self.save_for_backward(y, out)
+        self.saved = (y, out)
         return out
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -290,7 +290,7 @@ class Pow(_Op):
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         out = x**y
-        self.save_for_backward(x, y, out)
+        self.saved = (x, y, out)
         return out
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -317,7 +317,7 @@ class Remainder(_Op):
     """x mod y with the sign of y (numpy.remainder, torch.remainder, Python's %)."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x, y)
+        self.saved = (x, y)
         with np.errstate(divide="ignore", invalid="ignore"):  # x % 0 is NaN, as in NumPy
             return np.remainder(x, y)
 
@@ -335,7 +335,7 @@ class Maximum(_Op):
     """Elementwise max(x, y)."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x, y)
+        self.saved = (x, y)
         return self._pick(x, y)
 
     _pick = staticmethod(np.maximum)
@@ -362,7 +362,7 @@ class DependsOn(_Op):
     """
 
     def forward(self, x: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
-        self.save_for_backward(*inputs)
+        self.saved = (*inputs,)
         return x
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -373,7 +373,7 @@ class Where(_Op):
     """x where condition holds, else y (condition: a bool array, no gradient)."""
 
     def forward(self, condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        self.save_for_backward(condition)
+        self.saved = (condition,)
         return np.where(condition, x, y)
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -403,7 +403,7 @@ class Exp(_Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out = np.exp(x)
-        self.save_for_backward(out)
+        self.saved = (out,)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -415,7 +415,7 @@ class Log(_Op):
     """Natural log."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x)
+        self.saved = (x,)
         # NOTE: log(0) is -inf (NumPy's answer); only the warning is silenced.
         with np.errstate(divide="ignore"):
             return np.log(x)
@@ -431,7 +431,7 @@ class Sqrt(_Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out = np.sqrt(x)
-        self.save_for_backward(out)
+        self.saved = (out,)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -443,7 +443,7 @@ class Square(_Op):
     """x * x."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x)
+        self.saved = (x,)
         return x * x
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -457,7 +457,7 @@ class Abs(_Op):
     """|x|."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x)
+        self.saved = (x,)
         return np.abs(x)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -473,7 +473,7 @@ class ReLU(_Op):
         # The book's np.maximum(0, x), same values; against zeros of x's own shape NumPy
         # runs its SIMD loop, 2-3x faster than against a broadcast scalar zero.
         out = np.maximum(x, _zeros(x.shape, x.dtype))
-        self.save_for_backward(out)
+        self.saved = (out,)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -488,7 +488,7 @@ class Sigmoid(_Op):
     def forward(self, x: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x << 0: out is 0
             out = 1 / (1 + np.exp(-x))
-        self.save_for_backward(out)
+        self.saved = (out,)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -501,7 +501,7 @@ class Tanh(_Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out = np.tanh(x)
-        self.save_for_backward(out)
+        self.saved = (out,)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -515,7 +515,7 @@ class Clip(_Op):
     def forward(
         self, x: np.ndarray, lo: float | None = None, hi: float | None = None
     ) -> np.ndarray:
-        self.save_for_backward(x, lo, hi)
+        self.saved = (x, lo, hi)
         return np.clip(x, lo, hi)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -544,7 +544,7 @@ class Sum(_Op):
     """Sum over `axis`."""
 
     def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-        self.save_for_backward(x.shape, axis, keepdims)
+        self.saved = (x.shape, axis, keepdims)
         return np.sum(x, axis=axis, keepdims=keepdims)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -560,7 +560,7 @@ class Max(_Op):
 
     def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
         out = self._reduce(x, axis=axis, keepdims=keepdims)
-        self.save_for_backward(x, out, axis, keepdims)
+        self.saved = (x, out, axis, keepdims)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -588,7 +588,7 @@ class LogSumExp(_Op):
         out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
         if not keepdims:
             out = np.squeeze(out, axis=axis)
-        self.save_for_backward(x, out, axis, keepdims)
+        self.saved = (x, out, axis, keepdims)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -603,7 +603,7 @@ class Reshape(_Op):
     """x with a new shape."""
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
-        self.save_for_backward(x.shape)
+        self.saved = (x.shape,)
         return x.reshape(shape)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -617,7 +617,7 @@ class Transpose(_Op):
     def forward(self, x: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
         # Non-negative axes, so that argsort gives the inverse permutation for backward.
         axes = None if axes is None else tuple(axis % x.ndim for axis in axes)
-        self.save_for_backward(axes)
+        self.saved = (axes,)
         return np.transpose(x, axes)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -639,7 +639,7 @@ class Index(_Op):
     """x[index] for slices, ints, integer arrays and boolean masks."""
 
     def forward(self, x: np.ndarray, index: Any = None) -> np.ndarray:
-        self.save_for_backward(x.shape, index)
+        self.saved = (x.shape, index)
         try:
             return x[index]
         except IndexError as error:
@@ -654,7 +654,7 @@ class IndexAdd(_Op):
     """Zeros of `shape` with x added at `index`: Index's backward, as an op of its own."""
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...] = (), index: Any = None) -> np.ndarray:
-        self.save_for_backward(index)
+        self.saved = (index,)
         return _index_add(x, shape, index)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -667,7 +667,7 @@ class Concatenate(_Op):
 
     def forward(self, *xs: np.ndarray, axis: int = 0) -> np.ndarray:
         out = np.concatenate(xs, axis=axis)
-        self.save_for_backward(list(itertools.accumulate(x.shape[axis] for x in xs[:-1])), axis)
+        self.saved = (list(itertools.accumulate(x.shape[axis] for x in xs[:-1])), axis)
         return out
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -680,7 +680,7 @@ class MatMul(_Op):
     """x @ y with NumPy's 1-D, 2-D and batched rules."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x, y)
+        self.saved = (x, y)
         try:
             return _matmul(x, y)
         except ValueError:
@@ -759,7 +759,7 @@ class Sin(_Op):
     """sin(x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x)
+        self.saved = (x,)
         return np.sin(x)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -771,7 +771,7 @@ class Cos(_Op):
     """cos(x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x)
+        self.saved = (x,)
         return np.cos(x)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -784,7 +784,7 @@ class Tan(_Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out = np.tan(x)
-        self.save_for_backward(out)
+        self.saved = (out,)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -796,7 +796,7 @@ class Arcsin(_Op):
     """arcsin(x), for x in [-1, 1]."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x)
+        self.saved = (x,)
         # NOTE: NaN outside [-1, 1] (NumPy's answer); only the warning is silenced.
         with np.errstate(invalid="ignore"):
             return np.arcsin(x)
@@ -811,7 +811,7 @@ class Arccos(Arcsin):
     """arccos(x), for x in [-1, 1]: pi / 2 - arcsin(x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x)
+        self.saved = (x,)
         with np.errstate(invalid="ignore"):
             return np.arccos(x)
 
@@ -823,7 +823,7 @@ class Arctan(_Op):
     """arctan(x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x)
+        self.saved = (x,)
         return np.arctan(x)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -835,7 +835,7 @@ class Sinh(_Op):
     """sinh(x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x)
+        self.saved = (x,)
         return np.sinh(x)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -847,7 +847,7 @@ class Cosh(_Op):
     """cosh(x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x)
+        self.saved = (x,)
         return np.cosh(x)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -865,7 +865,7 @@ class Log2(_Op):
     _log = staticmethod(np.log2)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x)
+        self.saved = (x,)
         with np.errstate(divide="ignore"):
             return self._log(x)
 
@@ -886,7 +886,7 @@ class Exp2(_Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out = np.exp2(x)
-        self.save_for_backward(out)
+        self.saved = (out,)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -898,7 +898,7 @@ class Log1p(_Op):
     """log(1 + x), exact for tiny x; log1p(-1) is -inf."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x)
+        self.saved = (x,)
         with np.errstate(divide="ignore"):
             return np.log1p(x)
 
@@ -912,7 +912,7 @@ class Expm1(_Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out = np.expm1(x)
-        self.save_for_backward(out)
+        self.saved = (out,)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -928,7 +928,7 @@ class Erf(_Op):
     """The Gauss error function, 2 / sqrt(pi) * integral of exp(-t ** 2) from 0 to x."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.save_for_backward(x)
+        self.saved = (x,)
         return np.asarray(_erf(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -945,7 +945,7 @@ class CumSum(_Op):
     """Running sum of x along `axis` (an int)."""
 
     def forward(self, x: np.ndarray, axis: int = 0) -> np.ndarray:
-        self.save_for_backward(axis)
+        self.saved = (axis,)
         return np.cumsum(x, axis=axis)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -958,7 +958,7 @@ class CumProd(_Op):
 
     def forward(self, x: np.ndarray, axis: int = 0) -> np.ndarray:
         out = np.cumprod(x, axis=axis)
-        self.save_for_backward(x, out, axis)
+        self.saved = (x, out, axis)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -997,7 +997,7 @@ class Flip(_Op):
     """x reversed along `axis` (an int or a tuple; None: every axis)."""
 
     def forward(self, x: np.ndarray, axis: Any = None) -> np.ndarray:
-        self.save_for_backward(axis)
+        self.saved = (axis,)
         return np.flip(x, axis)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -1014,7 +1014,7 @@ class Pad(_Op):
         inside = tuple(
             slice(before, before + side) for (before, _), side in zip(widths, x.shape, strict=True)
         )
-        self.save_for_backward(inside)
+        self.saved = (inside,)
         return np.pad(x, widths, constant_values=value)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -1237,7 +1237,7 @@ class CategoricalCrossEntropy(_ClippedLoss):
 
     def forward(self, p: np.ndarray, labels: np.ndarray) -> np.ndarray:
         sample_losses, clipped = categorical_sample_losses(p, labels)
-        self.save_for_backward(clipped, labels)
+        self.saved = (clipped, labels)
         return np.mean(sample_losses)
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -1256,7 +1256,7 @@ class BinaryCrossEntropy(_ClippedLoss):
 
     def forward(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
         sample_losses, clipped = binary_sample_losses(p, y)
-        self.save_for_backward(clipped, y)
+        self.saved = (clipped, y)
         return np.mean(sample_losses)
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -1270,7 +1270,7 @@ class MeanSquaredError(_Op):
     """mean over outputs, then samples, of (y - p) ** 2; backward -2 * (y - p) / outputs / n."""
 
     def forward(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
-        self.save_for_backward(p, y)
+        self.saved = (p, y)
         return np.mean(squared_sample_losses(p, y))
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -1288,7 +1288,7 @@ class MeanAbsoluteError(_Op):
     """
 
     def forward(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
-        self.save_for_backward(p, y)
+        self.saved = (p, y)
         return np.mean(absolute_sample_losses(p, y))
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -1559,7 +1559,7 @@ class Conv2d(_Op):
     ) -> np.ndarray:
         out, cols = _conv2d_with_columns(x, w, stride, padding)
         # The columns serve w's gradient again; under create_graph they are recomputed.
-        self.save_for_backward(x, w, stride, padding, cols if self.needs_input_grad[1] else None)
+        self.saved = (x, w, stride, padding, cols if self.needs_input_grad[1] else None)
         return out
 
     def graph_saved(self, output: Any) -> tuple[Any, ...]:
@@ -1588,7 +1588,7 @@ class Conv2dInputGrad(_Op):
         stride: Pair = (1, 1),
         padding: Pair = (0, 0),
     ) -> np.ndarray:
-        self.save_for_backward(grad, w, stride, padding)
+        self.saved = (grad, w, stride, padding)
         return _conv2d_input_grad(grad, w, shape, stride, padding)
 
     def backward(self, out_grad: np.ndarray) -> Grads:
@@ -1614,7 +1614,7 @@ class Conv2dWeightGrad(_Op):
         stride: Pair = (1, 1),
         padding: Pair = (0, 0),
     ) -> np.ndarray:
-        self.save_for_backward(x, grad, stride, padding)
+        self.saved = (x, grad, stride, padding)
         return _conv2d_weight_grad(x, grad, kernel, stride, padding)
 
     def backward(self, out_grad: np.ndarray) -> Grads:
@@ -1688,7 +1688,7 @@ class MaxPool2d(_Op):
 
     def forward(self, x: np.ndarray, kernel: Pair = (2, 2), stride: Pair = (2, 2)) -> np.ndarray:
         out, winners = _max_pool2d_with_winners(x, kernel, stride)
-        self.save_for_backward(x.shape, winners, kernel, stride)
+        self.saved = (x.shape, winners, kernel, stride)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -1720,7 +1720,7 @@ class AvgPool2d(_Op):
     """The mean of each `kernel` window of x (N, C, H, W), windows `stride` apart."""
 
     def forward(self, x: np.ndarray, kernel: Pair = (2, 2), stride: Pair = (2, 2)) -> np.ndarray:
-        self.save_for_backward(x.shape, kernel, stride)
+        self.saved = (x.shape, kernel, stride)
         return _avg_pool2d(x, kernel, stride)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -1738,7 +1738,7 @@ class AvgPool2dGrad(_Op):
         kernel: Pair = (2, 2),
         stride: Pair = (2, 2),
     ) -> np.ndarray:
-        self.save_for_backward(kernel, stride)
+        self.saved = (kernel, stride)
         return _avg_pool2d_grad(grad, shape, kernel, stride)
 
     def backward(self, out_grad: np.ndarray) -> np.ndarray:
