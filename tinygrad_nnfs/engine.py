@@ -556,7 +556,8 @@ def run_backward(
     # gradients are added under one lock, once per pass, in the order they were computed.
     with _accumulating:
         for leaf, grad in leaf_grads:
-            leaf._grad = _sum(leaf._grad, grad)
+            existing = leaf._grad
+            leaf._grad = grad if existing is None else _sum(existing, grad)
     return None
 
 

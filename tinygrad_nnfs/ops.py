@@ -173,9 +173,14 @@ def _softmax_cross_entropy_grad(probs: np.ndarray, picked: np.ndarray, grad: Any
     grad_logits = probs.copy()
     grad_logits.reshape(-1)[picked] -= 1
     grad_logits /= len(picked)
-    if type(grad) is not np.ndarray or grad != 1:  # the loss is usually the root: grad is 1
-        grad_logits *= grad
-    return grad_logits
+    return _scaled(grad_logits, grad)
+
+
+def _scaled(dinputs: np.ndarray, grad: Any) -> np.ndarray:
+    """A loss's gradient times the gradient flowing into the loss: usually 1, the root's seed
+    (tested as a number: comparing the 0-d array makes another array)."""
+    one = type(grad) is np.ndarray and grad.ndim == 0 and grad.item() == 1
+    return dinputs if one else dinputs * grad
 
 
 def _values(*xs: Any) -> Any:
@@ -1167,11 +1172,6 @@ def _samples_and_outputs(x: np.ndarray) -> tuple[int, int]:
     """The book's `samples` (rows) and `outputs` (last axis) of a loss's predictions."""
     outputs = x.shape[-1]
     return x.size // outputs, outputs
-
-
-def _scaled(dinputs: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    """A loss's gradient times the gradient flowing into the loss (usually 1: the root)."""
-    return dinputs if type(grad) is np.ndarray and grad == 1 else dinputs * grad
 
 
 def _clip_bounds(dtype: np.dtype) -> tuple[float, float]:

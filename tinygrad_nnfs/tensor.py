@@ -438,12 +438,13 @@ class Tensor(TensorBase):
                 f"the inputs with requires_grad=True and do not run the forward under no_grad()"
             )
         if gradient is None:
-            if self.data.size != 1:
+            data = self._data
+            if data.size != 1:
                 raise RuntimeError(
                     f"{where}: gradient can be implied only for one-element outputs, got shape "
                     f"{self.shape}; pass a gradient of that shape, or reduce first (e.g. .sum())"
                 )
-            seed = np.ones_like(self.data)
+            seed = np.array(1, data.dtype).reshape(data.shape)  # ones_like, without its set-up
         else:
             seed = _as_array(gradient)
             if seed.dtype.kind not in "biuf":

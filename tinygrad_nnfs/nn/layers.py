@@ -94,14 +94,15 @@ class Dense(Module):
     def forward(self, inputs: Any) -> Tensor:
         """inputs (batch, n_inputs) -> (batch, n_neurons)."""
         inputs = _as_tensor(inputs)
-        n_inputs = self.weights.data.shape[0]
-        if inputs.data.shape[-1:] != (n_inputs,):
+        shape = inputs._data.shape
+        n_inputs = len(self.weights._data)
+        if shape[-1:] != (n_inputs,):
             raise ValueError(
                 f"{self!r}: expected inputs with {n_inputs} features (last axis), got "
-                f"{inputs.data.shape[-1] if inputs.ndim else 'a scalar'} (inputs of shape "
-                f"{inputs.shape}); pass an array of shape (n_samples, {n_inputs})"
+                f"{shape[-1] if shape else 'a scalar'} (inputs of shape {shape}); pass an "
+                f"array of shape (n_samples, {n_inputs})"
             )
-        if inputs.ndim == 1:  # one sample: a row, as inputs @ weights + biases would give
+        if len(shape) == 1:  # one sample: a row, as inputs @ weights + biases would give
             inputs = inputs.reshape(1, -1)
         return ops.Affine.apply(inputs, self.weights, self.biases)
 

@@ -403,24 +403,26 @@ class Sequential(Module):
                     f"wrap functions in a Module subclass"
                 )
             setattr(self, str(index), module)
-        self._length = len(modules)
+        self._names = tuple(str(index) for index in range(len(modules)))  # the attributes
 
     def forward(self, inputs: Any) -> Any:
         """Feed inputs through every module in turn."""
-        for module in self:
-            inputs = module(inputs)
+        members = self.__dict__
+        for name in self._names:
+            inputs = members[name](inputs)
         return inputs
 
     def __len__(self) -> int:
-        return self._length
+        return len(self._names)
 
     def __iter__(self) -> Iterator[Module]:
-        return (getattr(self, str(index)) for index in range(self._length))
+        return (getattr(self, name) for name in self._names)
 
     def __getitem__(self, index: int | slice) -> Module:
         if isinstance(index, slice):
             return Sequential(*list(self)[index])
         check_int(index, "Sequential", "index", expected="an int or a slice")
-        if not -self._length <= index < self._length:
-            raise IndexError(f"Sequential: index {index} out of range for {self._length} modules")
-        return getattr(self, str(index % self._length))
+        length = len(self._names)
+        if not -length <= index < length:
+            raise IndexError(f"Sequential: index {index} out of range for {length} modules")
+        return getattr(self, self._names[index])

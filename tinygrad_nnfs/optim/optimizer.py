@@ -85,7 +85,7 @@ class Optimizer(ABC):
     def zero_grad(self) -> None:
         """Clear the gradient of every parameter."""
         for param in self.params:
-            param.grad = None
+            param._grad = None
 
     def state_dict(self) -> dict[str, Any]:
         """Hyper-parameters, step count, current rate and copies of the state arrays.
