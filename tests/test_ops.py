@@ -527,6 +527,19 @@ def test_softmax_cross_entropy_op_rejects_labels_it_cannot_pick(labels, error, m
         ops.SoftmaxCrossEntropy.apply(logits, labels)
 
 
+@pytest.mark.parametrize("scale", [1.0, 2.5, -1.0])
+def test_softmax_cross_entropy_gradient_scales_with_the_gradient_flowing_in(scale):
+    # The loss is usually the root (gradient 1, nothing to scale); downstream of it, the
+    # gradient is (softmax - onehot) / n times the gradient that reaches it.
+    logits = np.random.RandomState(3).standard_normal((5, 3))
+    labels = np.array([0, 2, 1, 1, 0])
+    z = Tensor(logits, requires_grad=True)
+    (ops.SoftmaxCrossEntropy.apply(z, labels) * scale).backward()
+    root = Tensor(logits, requires_grad=True)
+    ops.SoftmaxCrossEntropy.apply(root, labels).backward()
+    assert_array_equal(z.grad.data, root.grad.data * scale)
+
+
 def test_softmax_cross_entropy_large_logits_are_finite():
     z = Tensor(np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 0.0]]), requires_grad=True)
     loss = ops.SoftmaxCrossEntropy.apply(z, np.array([0, 2]))

@@ -145,6 +145,27 @@ def test_optimizer_matches_spec_bit_exactly(cls, reference, options, dtype):
         np.testing.assert_array_equal(param.data, weights)
 
 
+@pytest.mark.parametrize("layout", ["C", "F"])
+@pytest.mark.parametrize(("cls", "reference", "options"), CASES)
+def test_optimizer_updates_a_replaced_data_array_bit_exactly(cls, reference, options, layout):
+    # A step adds into each parameter's array through a flat view of it: assigning .data
+    # (a contiguous copy, or a Fortran-ordered one, which no flat view reaches) between
+    # steps must update the new array, with the same bits.
+    params = make_params()
+    gradients = make_gradients(STEPS, np.float64)
+    half = STEPS // 2
+    expected, _ = reference([p.data for p in params], gradients, **options)
+    optimizer = cls(params, **options)
+    run(optimizer, gradients[:half])
+    for param in params:
+        param.data = np.array(param.data, order=layout)
+    new_arrays = [param.data for param in params]
+    run(optimizer, gradients[half:])
+    for param, array, weights in zip(params, new_arrays, expected, strict=True):
+        assert param.data is array
+        np.testing.assert_array_equal(param.data, weights)
+
+
 @pytest.mark.parametrize(("cls", "reference", "options"), CASES)
 def test_optimizer_with_mixed_dtypes_matches_spec_bit_exactly(cls, reference, options):
     # Parameters of each dtype share flat buffers; a mix makes one group per dtype.
