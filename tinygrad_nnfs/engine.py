@@ -299,7 +299,7 @@ class Function:
                 arrays.append(x)
                 needs.append(False)
         ctx.needs_input_grad = needs = tuple(needs)
-        try:  # spelled out for one and two inputs: a call with *arrays costs 0.1 us more
+        try:  # spelled out for one and two inputs: a call with *arrays builds a tuple first
             if options:
                 out = ctx.forward(*arrays, **options)
             elif len(arrays) == 2:
@@ -514,7 +514,7 @@ def run_backward(
                 if anomaly:
                     ctx.check_finite(grads, "backward")
             # Once per edge of the graph: keep it inline and lean. (No strict=True: lengths are
-            # checked above, and a keyword argument makes zip 0.1 us slower per node.)
+            # checked above, and zip parses a keyword argument on every node.)
             for parent, grad, needed in zip(parents, grads, ctx.needs_input_grad):  # noqa: B905
                 # Skip constants and tensors that did not require grad in forward (the op may
                 # have returned None for them) or no longer do (a frozen leaf gets no grad).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
+from operator import is_not
 from typing import Any
 
 import numpy as np
@@ -214,7 +215,7 @@ class _FlatGroup:
         """Each parameter's array viewed flat (None if one is not contiguous): made again
         when a parameter's `.data` was replaced."""
         arrays = [param._data for param in self.params]
-        if any(now is not before for now, before in zip(arrays, self.data, strict=True)):
+        if any(map(is_not, arrays, self.data)):  # (map: no generator frame per parameter)
             contiguous = all(array.flags.c_contiguous for array in arrays)
             self.flat_data = [array.reshape(-1) for array in arrays] if contiguous else None
             self.data = arrays
