@@ -4,8 +4,8 @@
 
 B1: `time.perf_counter` around each phase of the book's spiral epoch, medians over epochs.
 B2: timers around every op's forward and backward and the optimizer's step (and its update
-rule), totals per step; the rest is the engine's backward loop (including the bias
-gradients' sums), the layers' and losses' checks and Python.
+rule), totals per step (Affine's include the bias adds and the bias gradients' sums); the
+rest is the engine's backward loop, the layers' and losses' checks and Python.
 """
 
 from __future__ import annotations
