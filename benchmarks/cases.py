@@ -52,15 +52,18 @@ def spiral_contenders(
     patched as nnfs.init() patches it, ours under set_matmul_precision("float64").
     """
     X, y, rng = spiral_setup(np, dtype)
-    twin = np.random.RandomState()
-    twin.set_state(rng.get_state())  # the book's and our weights: the same draws
+    twins = [np.random.RandomState() for _ in range(2)]
+    for twin in twins:
+        twin.set_state(rng.get_state())  # the book's, our and the floor's weights: the same draws
     epochs = book.train_book_network(X, y, rng, Optimizer_Adam(0.05, 5e-7), 10**9, dtype=dtype)
-    contenders = {"numpy": lambda: next(epochs), "ours": _ours_epoch(np, X, y, dtype, twin)}
+    contenders = {"numpy": lambda: next(epochs), "ours": _ours_epoch(np, X, y, dtype, twins[0])}
     if nnfs_dot:
         contenders = {
             name: _with_nnfs_dot(np, epoch, ours=name == "ours")
             for name, epoch in contenders.items()
         }
+    else:
+        contenders["floor"] = _floor_epoch(np, X, y, dtype, twins[1])
     if torch is not None:
         contenders["torch"] = _torch_epoch(torch, X, y)
     return contenders
@@ -118,6 +121,72 @@ def _ours_epoch(np: Any, X: Any, y: Any, dtype: str, rng: Any) -> Callable[[], A
         return accuracy
 
     return epoch
+
+
+def _floor_epoch(np: Any, X: Any, y: Any, dtype: str, rng: Any) -> Callable[[], Any]:
+    """The NumPy calls of our epoch with no engine around them: the floor of any engine that
+    keeps the book's bits. Hand-fused as the library's ops compute it (its softmax on a
+    transposed copy, the gradient of softmax-CE as probs / n, one flat Adam pass), with the
+    parameters and their gradients as views of flat buffers."""
+    sizes = [(2, 64), (1, 64), (64, 3), (1, 3)]
+    stops = np.cumsum([a * b for a, b in sizes]).tolist()
+    flat, grads = np.zeros(stops[-1], dtype), np.zeros(stops[-1], dtype)
+    w1, b1, w2, b2 = (flat[a - n : a].reshape(s) for a, n, s in _parts(sizes, stops))
+    d_w1, d_b1, d_w2, d_b2 = (grads[a - n : a].reshape(s) for a, n, s in _parts(sizes, stops))
+    w1[...] = 0.01 * rng.randn(2, 64).astype(dtype)  # the book's draws, in its order
+    w2[...] = 0.01 * rng.randn(64, 3).astype(dtype)
+    momentums, cache = np.zeros_like(flat), np.zeros_like(flat)
+    n, zeros = len(y), np.zeros((len(y), 64), dtype)
+    picked = np.arange(0, n * 3, 3) + y
+    constants = (1e-7, 1 - 1e-7, 0.9, 0.999, 1e-7)
+    low, high, b_1, b_2, epsilon = (np.full((), value, dtype) for value in constants)
+    steps = itertools.count()
+
+    def epoch() -> Any:
+        hidden = X @ w1
+        hidden += b1
+        relu = np.maximum(hidden, zeros)
+        logits = relu @ w2
+        logits += b2
+        columns = logits.T.copy()
+        columns -= np.maximum.reduce(columns, axis=0)
+        np.exp(columns, out=columns)
+        columns /= np.add.reduce(columns, axis=0)
+        probs = columns.T.copy()
+        picked_probs = probs.reshape(-1)[picked]
+        np.add.reduce(np.log(np.minimum(np.maximum(picked_probs, low), high))) / -n  # the loss
+        accuracy = np.mean(np.argmax(logits, axis=1) == y)
+        d_logits = probs / n
+        d_logits.reshape(-1)[picked] = (picked_probs - 1) / n
+        np.matmul(relu.T, d_logits, out=d_w2)
+        np.add.reduce(d_logits, axis=0, keepdims=True, out=d_b2)
+        d_hidden = (d_logits @ w2.T) * (relu > 0)
+        np.matmul(X.T, d_hidden, out=d_w1)
+        np.add.reduce(d_hidden, axis=0, keepdims=True, out=d_b1)
+        step = next(steps)
+        learning_rate = 0.05 * (1.0 / (1.0 + 5e-7 * step))
+        scratch, denominator = np.empty_like(grads), np.empty_like(grads)
+        np.multiply(momentums, b_1, momentums)
+        np.add(momentums, np.multiply(grads, 1 - b_1, scratch), momentums)
+        np.multiply(cache, b_2, cache)
+        np.add(cache, np.multiply(np.square(grads, scratch), 1 - b_2, scratch), cache)
+        update = np.divide(momentums, 1 - 0.9 ** (step + 1), scratch)
+        np.divide(cache, 1 - 0.999 ** (step + 1), denominator)
+        np.sqrt(denominator, denominator)
+        denominator += epsilon
+        update *= -learning_rate
+        update /= denominator
+        np.add(flat, update, flat)
+        return accuracy
+
+    epoch.parameters = flat  # type: ignore[attr-defined]  # (for tests/test_benchmarks.py)
+    return epoch
+
+
+def _parts(sizes: list[tuple[int, int]], stops: list[int]) -> Iterator[tuple[int, int, Any]]:
+    """(stop, size, shape) of each parameter's part of a flat buffer."""
+    for shape, stop in zip(sizes, stops, strict=True):
+        yield stop, shape[0] * shape[1], shape
 
 
 def _torch_epoch(torch: Any, X: Any, y: Any) -> Callable[[], Any]:

@@ -9,7 +9,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import cases
@@ -28,6 +28,17 @@ def test_b1_contenders_train_the_same_network(dtype, nnfs_dot):
     assert loss == pytest.approx(np.log(3), rel=1e-3)  # 3 classes, near-zero weights
     ours = [contenders["ours"]() for _ in range(50)]
     assert ours == [accuracy for _, _, accuracy, *_ in book]  # the same draws, epoch by epoch
+
+
+def test_b1_floor_trains_the_books_network_bit_for_bit():
+    # The floor (our NumPy calls, no engine) keeps the book's bits: its weights after 200
+    # epochs are the book's. (In float64: native float32 matmuls follow the BLAS kernel.)
+    contenders = cases.spiral_contenders(np, None, "float64")
+    for _ in range(200):
+        *_, dense1, dense2, _, _ = contenders["numpy"]()
+        contenders["floor"]()
+    book = [a.reshape(-1) for a in (dense1.weights, dense1.biases, dense2.weights, dense2.biases)]
+    assert_array_equal(contenders["floor"].parameters, np.concatenate(book))
 
 
 def test_b2_contenders_take_the_same_steps():
