@@ -145,6 +145,30 @@ def test_optimizer_matches_spec_bit_exactly(cls, reference, options, dtype):
         np.testing.assert_array_equal(param.data, weights)
 
 
+def test_optimizer_moves_only_parameters_nothing_else_references():
+    # A step adds into one flat buffer when the parameters are views of it; an array that
+    # something else holds (here a user's variable and a recorded forward pass) stays put.
+    held = Tensor(np.ones((2, 3)), requires_grad=True)
+    alone = Tensor(np.ones(3), requires_grad=True)
+    loss = (held * alone).sum()  # the graph keeps held's and alone's arrays
+    reference = held.data
+    optimizer = SGD([held, alone], learning_rate=0.5)
+    assert held.data is reference
+    loss.backward()
+    optimizer.step()
+    assert held.data is reference
+    np.testing.assert_array_equal(held.data, np.full((2, 3), 0.5))
+    np.testing.assert_array_equal(alone.data, np.zeros(3))  # its gradient: 2 per element
+    fresh = [Tensor(np.ones(4), requires_grad=True), Tensor(np.zeros((2, 2)), requires_grad=True)]
+    optimizer = SGD(fresh, learning_rate=0.5)
+    assert fresh[0].data.base is fresh[1].data.base is not None  # moved into one buffer
+    for param in fresh:
+        param.grad = np.ones(param.shape)
+    optimizer.step()
+    np.testing.assert_array_equal(fresh[0].data, np.full(4, 0.5))
+    np.testing.assert_array_equal(fresh[1].data, np.full((2, 2), -0.5))
+
+
 @pytest.mark.parametrize("layout", ["C", "F"])
 @pytest.mark.parametrize(("cls", "reference", "options"), CASES)
 def test_optimizer_updates_a_replaced_data_array_bit_exactly(cls, reference, options, layout):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from operator import is_not
@@ -185,6 +186,12 @@ class Optimizer(ABC):
 class _FlatGroup:
     """Parameters of one dtype, with their gradients and state arrays in flat buffers.
 
+    Parameters whose arrays nothing else references (a layer's own weights and biases, as
+    the layer made them) are moved into a flat buffer of the group: their `.data` become
+    views of it, with the same values, and a step adds the update to all of them in one
+    call. An array referenced elsewhere (a variable of the user's, a recorded forward pass)
+    stays where it is, and a step adds each parameter's part to it in place.
+
     A gradient wider than its parameter (float64 for float32, which the book's NumPy gives
     after nnfs_init(), e.g. a bias behind a float64 dropout mask) makes that parameter's
     state wider from then on, as the book's `momentums = b1 * momentums + (1 - b1) * g` does.
@@ -198,8 +205,15 @@ class _FlatGroup:
         self.grads = np.empty(stops[-1], dtype=params[0].dtype)
         self.state: dict[str, np.ndarray] = {}
         self.widened: dict[int, dict[str, np.ndarray]] = {}  # index -> its own wider state
-        self.data: list[Any] = [None] * len(params)  # the arrays flat_data views
-        self.flat_data: list[np.ndarray] | None = None
+        # (getrefcount counts its own argument: 2 is the tensor's reference alone)
+        if all(sys.getrefcount(param._data) == 2 for param in params):
+            values = np.concatenate([param._data.reshape(-1) for param in params])
+            for index, param in enumerate(params):
+                param._data = self.view(values, index)
+            self.targets: list[tuple[np.ndarray, slice]] | None = [(values, slice(None))]
+        else:
+            self.targets = self._flat_params()
+        self.data = [param._data for param in params]  # the arrays `targets` reach
 
     def allocate(self, names: tuple[str, ...]) -> None:
         """Zeroed flat state arrays named `names` (no parameter's state is wider)."""
@@ -211,15 +225,22 @@ class _FlatGroup:
         start, stop = self.bounds[index]
         return flat[start:stop].reshape(self.params[index].shape)
 
-    def _flat_params(self) -> list[np.ndarray] | None:
-        """Each parameter's array viewed flat (None if one is not contiguous): made again
-        when a parameter's `.data` was replaced."""
+    def _flat_params(self) -> list[tuple[np.ndarray, slice]] | None:
+        """Each parameter's array viewed flat, with its part of the flat buffers (None if an
+        array is not contiguous)."""
+        if not all(param._data.flags.c_contiguous for param in self.params):
+            return None
+        parts = zip(self.params, self.slices, strict=True)
+        return [(param._data.reshape(-1), part) for param, part in parts]
+
+    def _add_targets(self) -> list[tuple[np.ndarray, slice]] | None:
+        """Where a step adds its increment (see _FlatGroup), made again for the parameters'
+        arrays once a parameter's `.data` was replaced."""
         arrays = [param._data for param in self.params]
         if any(map(is_not, arrays, self.data)):  # (map: no generator frame per parameter)
-            contiguous = all(array.flags.c_contiguous for array in arrays)
-            self.flat_data = [array.reshape(-1) for array in arrays] if contiguous else None
+            self.targets = self._flat_params()
             self.data = arrays
-        return self.flat_data
+        return self.targets
 
     def param_state(self, index: int) -> dict[str, np.ndarray]:
         """Parameter `index`'s state arrays: views of the flat ones, or its wider own."""
@@ -236,12 +257,12 @@ class _FlatGroup:
             not self.widened
             and not any(grad is None for grad in grads)
             and (not settings.nnfs_dtypes or all(grad.dtype == dtype for grad in grads))
-            and self._flat_params() is not None
+            and (targets := self._add_targets()) is not None
         ):
             np.concatenate([grad.reshape(-1) for grad in grads], out=self.grads)
             increment = rule(learning_rate, self.grads, self.state)
-            for flat, part in zip(self.flat_data, self.slices):  # noqa: B905 (same lengths)
-                flat += increment[part]
+            for target, part in targets:
+                target += increment[part]
             mark_changed(*self.params)
             return
         for index, (param, grad) in enumerate(zip(self.params, grads, strict=True)):
