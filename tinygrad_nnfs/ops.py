@@ -252,7 +252,7 @@ class Mul(_Op):
     """x * y."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        self.saved = (x, y)
+        self.save_for_backward(x, y)
         return x * y
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -281,7 +281,7 @@ class Div(_Op):
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         out = _divide(x, y)
-        self.saved = (y, out)
+        self.save_for_backward(y, out)
         return out
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -298,7 +298,7 @@ class Pow(_Op):
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         out = x**y
-        self.saved = (x, y, out)
+        self.save_for_backward(x, y, out)
         return out
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -325,7 +325,7 @@ class Remainder(_Op):
     """x mod y with the sign of y (numpy.remainder, torch.remainder, Python's %)."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        self.saved = (x, y)
+        self.save_for_backward(x, y)
         with np.errstate(divide="ignore", invalid="ignore"):  # x % 0 is NaN, as in NumPy
             return np.remainder(x, y)
 
@@ -343,7 +343,7 @@ class Maximum(_Op):
     """Elementwise max(x, y)."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        self.saved = (x, y)
+        self.save_for_backward(x, y)
         return self._pick(x, y)
 
     _pick = staticmethod(np.maximum)
@@ -370,7 +370,7 @@ class DependsOn(_Op):
     """
 
     def forward(self, x: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
-        self.saved = (*inputs,)
+        self.save_for_backward(*inputs)
         return x
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -381,7 +381,7 @@ class Where(_Op):
     """x where condition holds, else y (condition: a bool array, no gradient)."""
 
     def forward(self, condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        self.saved = (condition,)
+        self.save_for_backward(condition)
         return np.where(condition, x, y)
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -411,7 +411,7 @@ class Exp(_Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out = np.exp(x)
-        self.saved = (out,)
+        self.save_for_backward(out)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -423,7 +423,7 @@ class Log(_Op):
     """Natural log."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.saved = (x,)
+        self.save_for_backward(x)
         # NOTE: log(0) is -inf (NumPy's answer); only the warning is silenced.
         with np.errstate(divide="ignore"):
             return np.log(x)
@@ -439,7 +439,7 @@ class Sqrt(_Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out = np.sqrt(x)
-        self.saved = (out,)
+        self.save_for_backward(out)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -451,7 +451,7 @@ class Square(_Op):
     """x * x."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.saved = (x,)
+        self.save_for_backward(x)
         return x * x
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -465,7 +465,7 @@ class Abs(_Op):
     """|x|."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.saved = (x,)
+        self.save_for_backward(x)
         return np.abs(x)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -481,7 +481,7 @@ class ReLU(_Op):
         # The book's np.maximum(0, x), same values; against zeros of x's own shape NumPy
         # runs its contiguous SIMD loop rather than its slower loop for a broadcast scalar.
         out = np.maximum(x, _zeros(x.shape, x.dtype))
-        self.saved = (out,)
+        self.save_for_backward(out)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -496,7 +496,7 @@ class Sigmoid(_Op):
     def forward(self, x: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x << 0: out is 0
             out = 1 / (1 + np.exp(-x))
-        self.saved = (out,)
+        self.save_for_backward(out)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -509,7 +509,7 @@ class Tanh(_Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out = np.tanh(x)
-        self.saved = (out,)
+        self.save_for_backward(out)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -523,7 +523,7 @@ class Clip(_Op):
     def forward(
         self, x: np.ndarray, lo: float | None = None, hi: float | None = None
     ) -> np.ndarray:
-        self.saved = (x, lo, hi)
+        self.save_for_backward(x, lo, hi)
         return np.clip(x, lo, hi)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -552,7 +552,7 @@ class Sum(_Op):
     """Sum over `axis`."""
 
     def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-        self.saved = (x.shape, axis, keepdims)
+        self.save_for_backward(x.shape, axis, keepdims)
         return np.sum(x, axis=axis, keepdims=keepdims)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -568,7 +568,7 @@ class Max(_Op):
 
     def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
         out = self._reduce(x, axis=axis, keepdims=keepdims)
-        self.saved = (x, out, axis, keepdims)
+        self.save_for_backward(x, out, axis, keepdims)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -596,7 +596,7 @@ class LogSumExp(_Op):
         out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
         if not keepdims:
             out = np.squeeze(out, axis=axis)
-        self.saved = (x, out, axis, keepdims)
+        self.save_for_backward(x, out, axis, keepdims)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -611,7 +611,7 @@ class Reshape(_Op):
     """x with a new shape."""
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
-        self.saved = (x.shape,)
+        self.save_for_backward(x.shape)
         return x.reshape(shape)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -625,7 +625,7 @@ class Transpose(_Op):
     def forward(self, x: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
         # Non-negative axes, so that argsort gives the inverse permutation for backward.
         axes = None if axes is None else tuple(axis % x.ndim for axis in axes)
-        self.saved = (axes,)
+        self.save_for_backward(axes)
         return np.transpose(x, axes)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -647,7 +647,7 @@ class Index(_Op):
     """x[index] for slices, ints, integer arrays and boolean masks."""
 
     def forward(self, x: np.ndarray, index: Any = None) -> np.ndarray:
-        self.saved = (x.shape, index)
+        self.save_for_backward(x.shape, index)
         try:
             return x[index]
         except IndexError as error:
@@ -662,7 +662,7 @@ class IndexAdd(_Op):
     """Zeros of `shape` with x added at `index`: Index's backward, as an op of its own."""
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...] = (), index: Any = None) -> np.ndarray:
-        self.saved = (index,)
+        self.save_for_backward(index)
         return _index_add(x, shape, index)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -675,7 +675,7 @@ class Concatenate(_Op):
 
     def forward(self, *xs: np.ndarray, axis: int = 0) -> np.ndarray:
         out = np.concatenate(xs, axis=axis)
-        self.saved = (list(itertools.accumulate(x.shape[axis] for x in xs[:-1])), axis)
+        self.save_for_backward(list(itertools.accumulate(x.shape[axis] for x in xs[:-1])), axis)
         return out
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -688,7 +688,7 @@ class MatMul(_Op):
     """x @ y with NumPy's 1-D, 2-D and batched rules."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        self.saved = (x, y)
+        self.save_for_backward(x, y)
         try:
             return _matmul(x, y)
         except ValueError:
@@ -767,7 +767,7 @@ class Sin(_Op):
     """sin(x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.saved = (x,)
+        self.save_for_backward(x)
         return np.sin(x)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -779,7 +779,7 @@ class Cos(_Op):
     """cos(x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.saved = (x,)
+        self.save_for_backward(x)
         return np.cos(x)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -792,7 +792,7 @@ class Tan(_Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out = np.tan(x)
-        self.saved = (out,)
+        self.save_for_backward(out)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -804,7 +804,7 @@ class Arcsin(_Op):
     """arcsin(x), for x in [-1, 1]."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.saved = (x,)
+        self.save_for_backward(x)
         # NOTE: NaN outside [-1, 1] (NumPy's answer); only the warning is silenced.
         with np.errstate(invalid="ignore"):
             return np.arcsin(x)
@@ -819,7 +819,7 @@ class Arccos(Arcsin):
     """arccos(x), for x in [-1, 1]: pi / 2 - arcsin(x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.saved = (x,)
+        self.save_for_backward(x)
         with np.errstate(invalid="ignore"):
             return np.arccos(x)
 
@@ -831,7 +831,7 @@ class Arctan(_Op):
     """arctan(x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.saved = (x,)
+        self.save_for_backward(x)
         return np.arctan(x)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -843,7 +843,7 @@ class Sinh(_Op):
     """sinh(x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.saved = (x,)
+        self.save_for_backward(x)
         return np.sinh(x)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -855,7 +855,7 @@ class Cosh(_Op):
     """cosh(x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.saved = (x,)
+        self.save_for_backward(x)
         return np.cosh(x)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -873,7 +873,7 @@ class Log2(_Op):
     _log = staticmethod(np.log2)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.saved = (x,)
+        self.save_for_backward(x)
         with np.errstate(divide="ignore"):
             return self._log(x)
 
@@ -894,7 +894,7 @@ class Exp2(_Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out = np.exp2(x)
-        self.saved = (out,)
+        self.save_for_backward(out)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -906,7 +906,7 @@ class Log1p(_Op):
     """log(1 + x), exact for tiny x; log1p(-1) is -inf."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.saved = (x,)
+        self.save_for_backward(x)
         with np.errstate(divide="ignore"):
             return np.log1p(x)
 
@@ -920,7 +920,7 @@ class Expm1(_Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         out = np.expm1(x)
-        self.saved = (out,)
+        self.save_for_backward(out)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -936,7 +936,7 @@ class Erf(_Op):
     """The Gauss error function, 2 / sqrt(pi) * integral of exp(-t ** 2) from 0 to x."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.saved = (x,)
+        self.save_for_backward(x)
         return np.asarray(_erf(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -953,7 +953,7 @@ class CumSum(_Op):
     """Running sum of x along `axis` (an int)."""
 
     def forward(self, x: np.ndarray, axis: int = 0) -> np.ndarray:
-        self.saved = (axis,)
+        self.save_for_backward(axis)
         return np.cumsum(x, axis=axis)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -966,7 +966,7 @@ class CumProd(_Op):
 
     def forward(self, x: np.ndarray, axis: int = 0) -> np.ndarray:
         out = np.cumprod(x, axis=axis)
-        self.saved = (x, out, axis)
+        self.save_for_backward(x, out, axis)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -1005,7 +1005,7 @@ class Flip(_Op):
     """x reversed along `axis` (an int or a tuple; None: every axis)."""
 
     def forward(self, x: np.ndarray, axis: Any = None) -> np.ndarray:
-        self.saved = (axis,)
+        self.save_for_backward(axis)
         return np.flip(x, axis)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -1022,7 +1022,7 @@ class Pad(_Op):
         inside = tuple(
             slice(before, before + side) for (before, _), side in zip(widths, x.shape, strict=True)
         )
-        self.saved = (inside,)
+        self.save_for_backward(inside)
         return np.pad(x, widths, constant_values=value)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -1041,7 +1041,7 @@ class Affine(_Op):
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
         product = _matmul(x, w)
-        self.saved = (x, w, product.dtype, b.shape)
+        self.save_for_backward(x, w, product.dtype, b.shape)
         try:
             if product.dtype == b.dtype and b.ndim <= product.ndim:
                 product += b  # in place: the values of x @ w + b without a second array
@@ -1150,7 +1150,7 @@ class SoftmaxCrossEntropy(_Op):
         # sum(-a) / n equals mean(-a) in every rounding.
         probs = _softmax_rows(logits)
         picked_probs = probs.reshape(-1)[picked]
-        self.saved = (probs, picked, picked_probs)
+        self.save_for_backward(probs, picked, picked_probs)
         dtype = probs.dtype
         correct = np.minimum(np.maximum(picked_probs, _LOW[dtype]), _HIGH[dtype])
         return np.asarray(-np.add.reduce(np.log(correct)) / n)
@@ -1241,7 +1241,7 @@ class CategoricalCrossEntropy(_ClippedLoss):
 
     def forward(self, p: np.ndarray, labels: np.ndarray) -> np.ndarray:
         sample_losses, clipped = categorical_sample_losses(p, labels)
-        self.saved = (clipped, labels)
+        self.save_for_backward(clipped, labels)
         return np.mean(sample_losses)
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -1260,7 +1260,7 @@ class BinaryCrossEntropy(_ClippedLoss):
 
     def forward(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
         sample_losses, clipped = binary_sample_losses(p, y)
-        self.saved = (clipped, y)
+        self.save_for_backward(clipped, y)
         return np.mean(sample_losses)
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -1274,7 +1274,7 @@ class MeanSquaredError(_Op):
     """mean over outputs, then samples, of (y - p) ** 2; backward -2 * (y - p) / outputs / n."""
 
     def forward(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
-        self.saved = (p, y)
+        self.save_for_backward(p, y)
         return np.mean(squared_sample_losses(p, y))
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -1292,7 +1292,7 @@ class MeanAbsoluteError(_Op):
     """
 
     def forward(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
-        self.saved = (p, y)
+        self.save_for_backward(p, y)
         return np.mean(absolute_sample_losses(p, y))
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -1565,7 +1565,7 @@ class Conv2d(_Op):
     ) -> np.ndarray:
         out, cols = _conv2d_with_columns(x, w, stride, padding)
         # The columns serve w's gradient again; under create_graph they are recomputed.
-        self.saved = (x, w, stride, padding, cols if self.needs_input_grad[1] else None)
+        self.save_for_backward(x, w, stride, padding, cols if self.needs_input_grad[1] else None)
         return out
 
     def graph_saved(self, output: Any) -> tuple[Any, ...]:
@@ -1594,7 +1594,7 @@ class Conv2dInputGrad(_Op):
         stride: Pair = (1, 1),
         padding: Pair = (0, 0),
     ) -> np.ndarray:
-        self.saved = (grad, w, stride, padding)
+        self.save_for_backward(grad, w, stride, padding)
         return _conv2d_input_grad(grad, w, shape, stride, padding)
 
     def backward(self, out_grad: np.ndarray) -> Grads:
@@ -1620,7 +1620,7 @@ class Conv2dWeightGrad(_Op):
         stride: Pair = (1, 1),
         padding: Pair = (0, 0),
     ) -> np.ndarray:
-        self.saved = (x, grad, stride, padding)
+        self.save_for_backward(x, grad, stride, padding)
         return _conv2d_weight_grad(x, grad, kernel, stride, padding)
 
     def backward(self, out_grad: np.ndarray) -> Grads:
@@ -1694,7 +1694,7 @@ class MaxPool2d(_Op):
 
     def forward(self, x: np.ndarray, kernel: Pair = (2, 2), stride: Pair = (2, 2)) -> np.ndarray:
         out, winners = _max_pool2d_with_winners(x, kernel, stride)
-        self.saved = (x.shape, winners, kernel, stride)
+        self.save_for_backward(x.shape, winners, kernel, stride)
         return out
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -1726,7 +1726,7 @@ class AvgPool2d(_Op):
     """The mean of each `kernel` window of x (N, C, H, W), windows `stride` apart."""
 
     def forward(self, x: np.ndarray, kernel: Pair = (2, 2), stride: Pair = (2, 2)) -> np.ndarray:
-        self.saved = (x.shape, kernel, stride)
+        self.save_for_backward(x.shape, kernel, stride)
         return _avg_pool2d(x, kernel, stride)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -1744,7 +1744,7 @@ class AvgPool2dGrad(_Op):
         kernel: Pair = (2, 2),
         stride: Pair = (2, 2),
     ) -> np.ndarray:
-        self.saved = (kernel, stride)
+        self.save_for_backward(kernel, stride)
         return _avg_pool2d_grad(grad, shape, kernel, stride)
 
     def backward(self, out_grad: np.ndarray) -> np.ndarray:
