@@ -80,6 +80,35 @@ def test_tensor_python_scalars_never_upcast_float32(make, dtype):
     assert x.grad.dtype == np.float32
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("number", [1.0001, -2.5, 0.0, -0.0, float("nan"), float("inf"), 1e40])
+@pytest.mark.parametrize(
+    ("make", "derivative"),
+    [
+        (lambda x, c: x + c, lambda ones, c: ones),
+        (lambda x, c: c + x, lambda ones, c: ones),
+        (lambda x, c: x - c, lambda ones, c: ones),
+        (lambda x, c: c - x, lambda ones, c: -ones),
+        (lambda x, c: x * c, lambda ones, c: ones * c),
+        (lambda x, c: c * x, lambda ones, c: c * ones),
+    ],
+)
+def test_tensor_python_float_operands_give_numpys_bits(make, derivative, number, dtype):
+    # A float operand goes to the op as a 0-d array of a float tensor's dtype: the values,
+    # signed zeros, NaN and overflow are NumPy's for the Python float, forward and backward.
+    array = np.array([-1.5, 0.0, 3.0]).astype(dtype)
+    with np.errstate(all="ignore"):
+        expected = make(array, number)
+        x = Tensor(array, requires_grad=array.dtype.kind == "f")
+        out = make(x, number)
+        assert out.dtype == expected.dtype
+        assert out.data.tobytes() == expected.tobytes()
+        if x.requires_grad:
+            ones = np.ones_like(array)
+            out.backward(ones)
+            assert x.grad.data.tobytes() == derivative(ones, number).tobytes()
+
+
 # ---- errors ------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("data", "message"),

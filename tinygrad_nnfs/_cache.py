@@ -1,4 +1,9 @@
-"""Small read-only arrays that every training step asks for, made once and kept."""
+"""Small read-only arrays that every training step asks for, made once and kept.
+
+A ufunc converts a Python number on every call, and takes a 0-d array of its other
+operand's dtype faster, with the same value (NumPy casts a Python number to the array's
+dtype): constants are kept as such arrays.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["in_dtype", "kept"]
+__all__ = ["in_dtype", "kept", "operand"]
 
 _KEPT: dict[tuple[Any, ...], Any] = {}
 
@@ -21,9 +26,7 @@ def kept(make: Any, *args: Any) -> np.ndarray:
 
 
 def in_dtype(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
-    """Numbers as 0-d arrays of `dtype`: a ufunc converts a Python number on every call and
-    takes a 0-d array of its other operand's dtype faster, with the same value (NumPy casts
-    a Python number to the array's dtype)."""
+    """Hyper-parameters (finite, not -0.0) as 0-d arrays of `dtype`."""
     key = (dtype, *values)
     constants = _KEPT.get(key)
     if constants is None:
@@ -31,10 +34,22 @@ def in_dtype(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
     return constants
 
 
+def operand(value: float, dtype: np.dtype) -> Any:
+    """A Python float operand as a 0-d array of `dtype`; 0 and NaN stay floats (as dict keys,
+    0.0 is -0.0 and NaN is no value)."""
+    if not value or value != value:
+        return value
+    key = (value, dtype)
+    constant = _KEPT.get(key)
+    if constant is None:
+        constant = _keep(key, np.full((), value, dtype))
+    return constant
+
+
 def _keep(key: tuple[Any, ...], *arrays: np.ndarray) -> Any:
     """Keep read-only `arrays` (one, or a tuple of several) under `key`: the few keys seen
     last (a training run asks for a few; a sweep may ask for many)."""
-    if len(_KEPT) >= 64:
+    if len(_KEPT) >= 256:
         _KEPT.clear()
     for array in arrays:
         array.flags.writeable = False

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from tinygrad_nnfs import engine, ops
+from tinygrad_nnfs._cache import operand
 from tinygrad_nnfs._checks import (
     check_dtype,
     check_int,
@@ -473,23 +474,37 @@ class Tensor(TensorBase):
 
     # ---- arithmetic (NumPy broadcasting; the engine unbroadcasts gradients) ------------------
     # Tensors and Python numbers go to the op as they are, without a call to _operand: these
-    # run once per op, where a function call is a sizeable part of the op's own cost.
+    # run once per op, where a function call is a sizeable part of the op's own cost. A
+    # Python float added, subtracted or multiplied goes as a 0-d array of the tensor's dtype
+    # (see tinygrad_nnfs/_cache.py): forward and backward then use it without converting it.
     def __add__(self, other: Any) -> Tensor:
+        if type(other) is float:
+            return ops.Add.apply(self, _as_operand_dtype(other, self))
         return ops.Add.apply(self, other if type(other) in _PLAIN else _operand(other, "add"))
 
     def __radd__(self, other: Any) -> Tensor:
+        if type(other) is float:
+            return ops.Add.apply(_as_operand_dtype(other, self), self)
         return ops.Add.apply(other if type(other) in _PLAIN else _operand(other, "add"), self)
 
     def __sub__(self, other: Any) -> Tensor:
+        if type(other) is float:
+            return ops.Sub.apply(self, _as_operand_dtype(other, self))
         return ops.Sub.apply(self, other if type(other) in _PLAIN else _operand(other, "sub"))
 
     def __rsub__(self, other: Any) -> Tensor:
+        if type(other) is float:
+            return ops.Sub.apply(_as_operand_dtype(other, self), self)
         return ops.Sub.apply(other if type(other) in _PLAIN else _operand(other, "sub"), self)
 
     def __mul__(self, other: Any) -> Tensor:
+        if type(other) is float:
+            return ops.Mul.apply(self, _as_operand_dtype(other, self))
         return ops.Mul.apply(self, other if type(other) in _PLAIN else _operand(other, "mul"))
 
     def __rmul__(self, other: Any) -> Tensor:
+        if type(other) is float:
+            return ops.Mul.apply(_as_operand_dtype(other, self), self)
         return ops.Mul.apply(other if type(other) in _PLAIN else _operand(other, "mul"), self)
 
     def __truediv__(self, other: Any) -> Tensor:
@@ -1334,6 +1349,13 @@ def _as_array(value: Any) -> np.ndarray:
 
 
 _PLAIN = frozenset((Tensor, *_PLAIN_SCALARS))  # operands taken as they are
+_OPERAND_DTYPES = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
+
+
+def _as_operand_dtype(value: float, tensor: Tensor) -> Any:
+    """A Python float operand of a float32 or float64 tensor as a 0-d array of its dtype."""
+    dtype = tensor._data.dtype
+    return operand(value, dtype) if dtype in _OPERAND_DTYPES else value
 
 
 def _operand(value: Any, op: str, scalars: bool = True) -> Any:
