@@ -508,6 +508,24 @@ def test_optimizer_copy_steps_and_saves_bit_for_bit_like_the_original(cls, optio
         assert_array_equal(twin_final[key], value, strict=True)
 
 
+@pytest.mark.parametrize("make_copy", COPIES.values(), ids=COPIES)
+@pytest.mark.parametrize("held", [False, True], ids=["moved", "held"])
+def test_optimizer_copy_updates_its_own_parameters_in_one_pass(make_copy, held):
+    # Every gradient present and of the parameters' dtype: the copy's steps take the flat
+    # path, whose targets must be the copy's own arrays (moved into its buffer or not).
+    params = make_params()
+    arrays = [param.data for param in params] if held else None
+    gradients = [[np.ones(shape) for shape in SHAPES] for _ in range(3)]
+    optimizer = SGD(params, learning_rate=0.5)
+    run(optimizer, gradients[:1])
+    twin = make_copy(params, optimizer)
+    run(optimizer, gradients[1:])
+    run(twin, gradients[1:])
+    for param, twin_param in zip(params, twin.params, strict=True):
+        assert_array_equal(twin_param.data, param.data, strict=True)
+    assert arrays is None or all(p.data is a for p, a in zip(params, arrays, strict=True))
+
+
 # ---- construction errors -----------------------------------------------------------------------
 
 

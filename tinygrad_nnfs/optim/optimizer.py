@@ -215,6 +215,12 @@ class _FlatGroup:
             self.targets = self._flat_params()
         self.data = [param._data for param in params]  # the arrays `targets` reach
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A copy (deepcopy, pickle) copies each array on its own: the copied parameters' arrays
+        # are no views of the copied buffer, nor the copied views theirs. Find them again.
+        self.__dict__.update(state)
+        self.data = [None] * len(self.params)
+
     def allocate(self, names: tuple[str, ...]) -> None:
         """Zeroed flat state arrays named `names` (no parameter's state is wider)."""
         self.state = {name: np.zeros_like(self.grads) for name in names}
