@@ -26,7 +26,10 @@ def kept(make: Any, *args: Any) -> np.ndarray:
 
 
 def in_dtype(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
-    """Hyper-parameters (finite, not -0.0) as 0-d arrays of `dtype`."""
+    """Finite numbers (at least two) as 0-d arrays of `dtype`; kept unless one is 0, which
+    as a dict key is -0.0 too."""
+    if 0 in values:
+        return tuple(np.full((), value, dtype) for value in values)
     key = (dtype, *values)
     constants = _KEPT.get(key)
     if constants is None:
@@ -34,11 +37,9 @@ def in_dtype(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
     return constants
 
 
-def operand(value: float, dtype: np.dtype) -> Any:
-    """A Python float operand as a 0-d array of `dtype`; 0 and NaN stay floats (as dict keys,
-    0.0 is -0.0 and NaN is no value)."""
-    if not value or value != value:
-        return value
+def operand(value: float, dtype: np.dtype) -> np.ndarray:
+    """A nonzero number (not NaN: as dict keys, 0.0 is -0.0 and NaN is no value) as a 0-d
+    array of `dtype`."""
     key = (value, dtype)
     constant = _KEPT.get(key)
     if constant is None:

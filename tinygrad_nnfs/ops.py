@@ -174,16 +174,22 @@ def _softmax_cross_entropy_grad(
     """(probs - onehot) / n * grad: probs / n, and (p - 1) / n where the labels pick p (the
     book's values, from its copy, -= 1 and / n, in fewer passes)."""
     n = len(picked)
-    grad_logits = probs / n
+    grad_logits = np.divide(probs, n, order="C")  # C order: `picked` indexes it flat
     grad_logits.reshape(-1)[picked] = (picked_probs - 1) / n
-    return _scaled(grad_logits, grad)
+    if not _is_one(grad):
+        grad_logits *= grad  # in place: the gradient keeps the logits' dtype
+    return grad_logits
+
+
+def _is_one(grad: Any) -> bool:
+    """True if the gradient flowing into a loss is 1, the root's seed (usually): tested as a
+    number, as comparing the 0-d array would make another array."""
+    return type(grad) is np.ndarray and grad.ndim == 0 and grad.item() == 1
 
 
 def _scaled(dinputs: np.ndarray, grad: Any) -> np.ndarray:
-    """A loss's gradient times the gradient flowing into the loss: usually 1, the root's seed
-    (tested as a number: comparing the 0-d array makes another array)."""
-    one = type(grad) is np.ndarray and grad.ndim == 0 and grad.item() == 1
-    return dinputs if one else dinputs * grad
+    """A loss's gradient times the gradient flowing into the loss."""
+    return dinputs if _is_one(grad) else dinputs * grad
 
 
 def _values(*xs: Any) -> Any:
@@ -213,7 +219,6 @@ class ArrayMath:
     softmax_cross_entropy_grad = staticmethod(_softmax_cross_entropy_grad)
     split = staticmethod(np.split)
     sqrt = staticmethod(np.sqrt)
-    sum = staticmethod(np.add.reduce)  # called with an axis (reduce's default is 0, not None)
     transpose = staticmethod(np.transpose)
     values = staticmethod(lambda *xs: xs if len(xs) > 1 else xs[0])
     where = staticmethod(np.where)
@@ -1061,10 +1066,10 @@ class Affine(_Op):
         needs_x, needs_w, needs_b = self.needs_input_grad
         xp = self.xp
         grad_b = grad
-        if needs_b and grad.ndim == 2 and b_shape == (1, grad.shape[1]):
-            # A Dense layer's bias, every step: summed here, without the engine's general
-            # unbroadcast (the same sum, the same bits).
-            grad_b = xp.sum(grad, axis=0, keepdims=True)
+        if needs_b and xp is ArrayMath and grad.ndim == 2:
+            rows, columns = grad.shape
+            if rows > 1 and b_shape == (1, columns):  # a Dense layer's bias, every step: the
+                grad_b = np.add.reduce(grad, axis=0, keepdims=True)  # engine's unbroadcast
         # A wider bias: Add hands x @ w its own dtype, except where the engine keeps wider
         # gradients (after nnfs_init(), as the book's NumPy does).
         if grad.dtype != product_dtype and not settings.nnfs_dtypes:

@@ -5,7 +5,6 @@ Targets (labels) may be ndarrays, lists or Tensors; they are constants, never di
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
@@ -134,7 +133,7 @@ def _targets(loss: Module, predictions: Tensor, targets: Any) -> np.ndarray:
 def _finish(loss: Module, value: Tensor, name: str) -> Tensor:
     """Name the loss tensor for rendered graphs and warn if its value is not finite."""
     value.name = name
-    if not math.isfinite(value._data):  # a 0-d array: math's test is the cheaper one
+    if not np.isfinite(value._data):
         warnings.warn(
             f"{type(loss).__name__}: the loss is {value.item()}; run the forward pass under "
             f"tinygrad_nnfs.detect_anomaly() to find the op that first produced NaN/inf",
@@ -197,24 +196,26 @@ class SoftmaxCrossEntropy(_Loss):
         this loss's result for these arguments, whose softmax is reused.
         """
         logits, labels = self._inputs(predictions, targets)
+        _check_label_range(self, labels, logits.shape[1])
         return ops.categorical_sample_losses(self.probabilities(logits, value), labels)[0]
 
     def forward(self, logits: Any, targets: Any) -> Tensor:
-        # The op checks the labels' range as it picks: it is checked here only to name the
-        # label at fault, once the op has refused it.
-        logits, labels = self._inputs(logits, targets, check_range=False)
+        # The op checks the labels' range as it picks them: here it is checked only to name
+        # the label at fault, once the op has refused them.
+        logits, labels = self._inputs(logits, targets)
         try:
             value = self._op.apply(logits, labels)
-        except ValueError:
-            _check_label_range(self, labels, logits.shape[1])
-            raise
-        return _finish(self, value, self._value_name)
+        except ValueError as error:
+            refused = error
+        else:
+            return _finish(self, value, self._value_name)
+        _check_label_range(self, labels, logits.shape[1])
+        raise refused
 
-    def _inputs(
-        self, logits: Any, targets: Any, *, check_range: bool = True
-    ) -> tuple[Tensor, np.ndarray]:
+    def _inputs(self, logits: Any, targets: Any) -> tuple[Tensor, np.ndarray]:
+        """Checked logits and labels; sparse labels' range is the op's to check."""
         logits = _predictions(self, logits, classes=True)
-        labels = _class_labels(self, logits, targets, check_range=check_range)
+        labels = _class_labels(self, logits, targets, check_range=False)
         if labels.ndim == 2:
             if not (np.all((labels == 0) | (labels == 1)) and np.all(labels.sum(axis=1) == 1)):
                 raise ValueError(

@@ -43,10 +43,13 @@ class Adam(Optimizer):
         self, learning_rate: float, grad: np.ndarray, state: dict[str, np.ndarray]
     ) -> np.ndarray:
         beta_1, beta_2 = self.beta_1, self.beta_2
-        b1, one_minus_b1, b2, one_minus_b2, epsilon = in_dtype(
-            grad.dtype, beta_1, 1 - beta_1, beta_2, 1 - beta_2, self.epsilon
-        )
         momentums, cache = state["momentums"], state["cache"]
+        # Each constant in the dtype of the array it meets, as NumPy casts the book's floats
+        # (the state is wider than the gradient after nnfs_init() widened it).
+        b1, b2 = in_dtype(momentums.dtype, beta_1, beta_2)
+        one_minus_b1, one_minus_b2, epsilon = in_dtype(
+            grad.dtype, 1 - beta_1, 1 - beta_2, self.epsilon
+        )
         # The book's expressions float for float, computed in place in two scratch arrays
         # (fewer fresh arrays, fewer cache misses).
         scratch, denominator = np.empty_like(grad), np.empty_like(grad)

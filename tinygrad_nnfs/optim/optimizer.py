@@ -187,10 +187,11 @@ class _FlatGroup:
     """Parameters of one dtype, with their gradients and state arrays in flat buffers.
 
     Parameters whose arrays nothing else references (a layer's own weights and biases, as
-    the layer made them) are moved into a flat buffer of the group: their `.data` become
-    views of it, with the same values, and a step adds the update to all of them in one
-    call. An array referenced elsewhere (a variable of the user's, a recorded forward pass)
-    stays where it is, and a step adds each parameter's part to it in place.
+    the layer made them: plain, writable ndarrays that own their memory) are moved into a
+    flat buffer of the group: their `.data` become views of it, with the same values, and a
+    step adds the update to all of them in one call. Any other array (a variable of the
+    user's, a view, a memmap, a read-only array, one a recorded forward pass holds) stays
+    where it is, and a step adds each parameter's part to it in place.
 
     A gradient wider than its parameter (float64 for float32, which the book's NumPy gives
     after nnfs_init(), e.g. a bias behind a float64 dropout mask) makes that parameter's
@@ -205,8 +206,7 @@ class _FlatGroup:
         self.grads = np.empty(stops[-1], dtype=params[0].dtype)
         self.state: dict[str, np.ndarray] = {}
         self.widened: dict[int, dict[str, np.ndarray]] = {}  # index -> its own wider state
-        # (getrefcount counts its own argument: 2 is the tensor's reference alone)
-        if all(sys.getrefcount(param._data) == 2 for param in params):
+        if all(_movable(param) for param in params):
             values = np.concatenate([param._data.reshape(-1) for param in params])
             for index, param in enumerate(params):
                 param._data = self.view(values, index)
@@ -278,6 +278,26 @@ class _FlatGroup:
                 state = self.param_state(index)
                 self.widened[index] = {name: a.astype(grad.dtype) for name, a in state.items()}
             param.data += rule(learning_rate, grad, self.param_state(index))
+
+
+def _references_of_a_lone_array() -> int:
+    """What sys.getrefcount reports for an array that one tensor alone references (the count
+    includes the call's own argument on some CPython versions and not on others)."""
+    lone = Tensor(np.zeros(1))
+    return sys.getrefcount(lone._data)
+
+
+_LONE = _references_of_a_lone_array()
+
+
+def _movable(param: Tensor) -> bool:
+    """True if nothing but `param` can see its array: moving it into a buffer is invisible."""
+    data = param._data
+    flags = data.flags
+    if type(data) is not np.ndarray or not (flags.owndata and flags.writeable):
+        return False
+    del data, flags
+    return sys.getrefcount(param._data) <= _LONE
 
 
 def _group_by_dtype(params: list[Tensor]) -> list[_FlatGroup]:
