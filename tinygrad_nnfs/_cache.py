@@ -37,14 +37,20 @@ def in_dtype(dtype: np.dtype, *values: float) -> tuple[np.ndarray, ...]:
     return constants
 
 
-def operand(value: float, dtype: np.dtype) -> np.ndarray:
-    """A nonzero number (not NaN: as dict keys, 0.0 is -0.0 and NaN is no value) as a 0-d
-    array of `dtype`."""
-    key = (value, dtype)
-    constant = _KEPT.get(key)
-    if constant is None:
-        constant = _keep(key, np.full((), value, dtype))
-    return constant
+_LIMITS = {np.dtype(t): float(np.finfo(t).max) for t in (np.float32, np.float64)}
+
+
+def operand(value: float, dtype: np.dtype) -> Any:
+    """A Python float operand as a 0-d array of `dtype` (float32 or float64), or the float
+    itself where that would not give NumPy's behaviour for it: one the dtype cannot hold
+    (NumPy warns at each cast), 0, inf and NaN (as dict keys, 0.0 is -0.0 and NaN no value),
+    and for other dtypes."""
+    constant = _KEPT.get((value, dtype))  # only convertible floats are ever kept
+    if constant is not None:
+        return constant
+    if not 0 < abs(value) <= _LIMITS.get(dtype, 0):
+        return value
+    return _keep((value, dtype), np.full((), value, dtype))
 
 
 def _keep(key: tuple[Any, ...], *arrays: np.ndarray) -> Any:

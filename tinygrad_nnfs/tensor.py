@@ -1349,22 +1349,13 @@ def _as_array(value: Any) -> np.ndarray:
 
 
 _PLAIN = frozenset((Tensor, *_PLAIN_SCALARS))  # operands taken as they are
-# The largest finite number of each dtype whose Python float operands go as 0-d arrays.
-_OPERAND_LIMITS = {np.dtype(t): float(np.finfo(t).max) for t in (np.float32, np.float64)}
 
 
 def _as_operand_dtype(value: float, tensor: Tensor) -> Any:
-    """A Python float operand of a float32 or float64 tensor as a 0-d array of its dtype.
-
-    It stays a float where that would not give NumPy's behaviour for the float: one the
-    dtype cannot hold (NumPy warns at each cast), 0, inf and NaN, and after nnfs_init(),
-    whose wider gradients the float multiplies unrounded in backward.
-    """
-    dtype = tensor._data.dtype
-    limit = _OPERAND_LIMITS.get(dtype)
-    if limit is None or not 0 < abs(value) <= limit or settings.nnfs_dtypes:
-        return value
-    return operand(value, dtype)
+    """A Python float operand of a float32 or float64 tensor as a 0-d array of its dtype
+    (see tinygrad_nnfs/_cache.py); a float after nnfs_init(), whose wider gradients it meets
+    unrounded in backward, as in the book's NumPy."""
+    return value if settings.nnfs_dtypes else operand(value, tensor._data.dtype)
 
 
 def _operand(value: Any, op: str, scalars: bool = True) -> Any:
