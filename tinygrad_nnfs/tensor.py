@@ -476,36 +476,36 @@ class Tensor(TensorBase):
     # Tensors and Python numbers go to the op as they are, without a call to _operand: these
     # run once per op, where a function call is a sizeable part of the op's own cost. A
     # Python float added, subtracted or multiplied goes as a 0-d array of the tensor's dtype
-    # (see tinygrad_nnfs/_cache.py): forward and backward then use it without converting it.
+    # (_operand_of): forward and backward then use it without converting it.
     def __add__(self, other: Any) -> Tensor:
-        if type(other) is float:
-            return ops.Add.apply(self, _as_operand_dtype(other, self))
-        return ops.Add.apply(self, other if type(other) in _PLAIN else _operand(other, "add"))
+        return ops.Add.apply(
+            self, other if type(other) in _EXACT else _operand_of(self, other, "add")
+        )
 
     def __radd__(self, other: Any) -> Tensor:
-        if type(other) is float:
-            return ops.Add.apply(_as_operand_dtype(other, self), self)
-        return ops.Add.apply(other if type(other) in _PLAIN else _operand(other, "add"), self)
+        return ops.Add.apply(
+            other if type(other) in _EXACT else _operand_of(self, other, "add"), self
+        )
 
     def __sub__(self, other: Any) -> Tensor:
-        if type(other) is float:
-            return ops.Sub.apply(self, _as_operand_dtype(other, self))
-        return ops.Sub.apply(self, other if type(other) in _PLAIN else _operand(other, "sub"))
+        return ops.Sub.apply(
+            self, other if type(other) in _EXACT else _operand_of(self, other, "sub")
+        )
 
     def __rsub__(self, other: Any) -> Tensor:
-        if type(other) is float:
-            return ops.Sub.apply(_as_operand_dtype(other, self), self)
-        return ops.Sub.apply(other if type(other) in _PLAIN else _operand(other, "sub"), self)
+        return ops.Sub.apply(
+            other if type(other) in _EXACT else _operand_of(self, other, "sub"), self
+        )
 
     def __mul__(self, other: Any) -> Tensor:
-        if type(other) is float:
-            return ops.Mul.apply(self, _as_operand_dtype(other, self))
-        return ops.Mul.apply(self, other if type(other) in _PLAIN else _operand(other, "mul"))
+        return ops.Mul.apply(
+            self, other if type(other) in _EXACT else _operand_of(self, other, "mul")
+        )
 
     def __rmul__(self, other: Any) -> Tensor:
-        if type(other) is float:
-            return ops.Mul.apply(_as_operand_dtype(other, self), self)
-        return ops.Mul.apply(other if type(other) in _PLAIN else _operand(other, "mul"), self)
+        return ops.Mul.apply(
+            other if type(other) in _EXACT else _operand_of(self, other, "mul"), self
+        )
 
     def __truediv__(self, other: Any) -> Tensor:
         return ops.Div.apply(self, other if type(other) in _PLAIN else _operand(other, "div"))
@@ -1351,11 +1351,16 @@ def _as_array(value: Any) -> np.ndarray:
 _PLAIN = frozenset((Tensor, *_PLAIN_SCALARS))  # operands taken as they are
 
 
-def _as_operand_dtype(value: float, tensor: Tensor) -> Any:
-    """A Python float operand of a float32 or float64 tensor as a 0-d array of its dtype
-    (see tinygrad_nnfs/_cache.py); a float after nnfs_init(), whose wider gradients it meets
-    unrounded in backward, as in the book's NumPy."""
-    return value if settings.nnfs_dtypes else operand(value, tensor._data.dtype)
+_EXACT = frozenset((Tensor, int))  # operands of + - * taken as they are
+
+
+def _operand_of(tensor: Tensor, value: Any, op: str) -> Any:
+    """_operand, with a Python float as a 0-d array of the tensor's dtype where NumPy gives
+    the same (see tinygrad_nnfs/_cache.py); a float after nnfs_init(), whose wider gradients
+    it meets unrounded in backward, as in the book's NumPy."""
+    if type(value) is float:
+        return value if settings.nnfs_dtypes else operand(value, tensor._data.dtype)
+    return _operand(value, op)
 
 
 def _operand(value: Any, op: str, scalars: bool = True) -> Any:
