@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import sys
 from abc import ABC, abstractmethod
@@ -201,8 +202,7 @@ class _FlatGroup:
     def __init__(self, params: list[Tensor]) -> None:
         self.params = params
         stops = np.cumsum([param.data.size for param in params]).tolist()
-        self.bounds = list(zip([0, *stops[:-1]], stops, strict=True))
-        self.slices = [slice(start, stop) for start, stop in self.bounds]
+        self.slices = [slice(a, b) for a, b in itertools.pairwise([0, *stops])]
         self.grads = np.empty(stops[-1], dtype=params[0].dtype)
         self.state: dict[str, np.ndarray] = {}
         self.widened: dict[int, dict[str, np.ndarray]] = {}  # index -> its own wider state
@@ -228,8 +228,7 @@ class _FlatGroup:
 
     def view(self, flat: np.ndarray, index: int) -> np.ndarray:
         """The part of a flat array that belongs to parameter `index`, in its shape."""
-        start, stop = self.bounds[index]
-        return flat[start:stop].reshape(self.params[index].shape)
+        return flat[self.slices[index]].reshape(self.params[index].shape)
 
     def _flat_params(self) -> list[tuple[np.ndarray, slice]] | None:
         """Each parameter's array viewed flat, with its part of the flat buffers (None if an
