@@ -11,7 +11,21 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["in_dtype", "kept", "operand"]
+__all__ = ["Constant", "in_dtype", "kept", "operand"]
+
+
+class Constant(dict):
+    """One number (a derivative's 0 or 1, a bound) as a 0-d array of each dtype asked for,
+    made on first use; an item lookup, for ops on tiny tensors."""
+
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.value = value
+
+    def __missing__(self, dtype: np.dtype) -> np.ndarray:
+        self[dtype] = constant = np.full((), self.value, dtype)
+        return constant
+
 
 _KEPT: dict[tuple[Any, ...], Any] = {}
 

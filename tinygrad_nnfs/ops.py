@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nnfs._cache import kept
+from tinygrad_nnfs._cache import Constant, kept
 from tinygrad_nnfs._checks import check_pair
 from tinygrad_nnfs.engine import Function, TensorBase, settings
 
@@ -93,23 +93,7 @@ __all__ = [
 ]
 
 
-class _Constant(dict):
-    """One number as a 0-d array of each dtype asked for, made on first use.
-
-    A ufunc takes a 0-d array of its other operand's dtype faster than the Python number,
-    which it converts on every call (same dtype, same bits): ops on tiny tensors feel it.
-    """
-
-    def __init__(self, value: float) -> None:
-        super().__init__()
-        self.value = value
-
-    def __missing__(self, dtype: np.dtype) -> np.ndarray:
-        self[dtype] = constant = np.full((), self.value, dtype)
-        return constant
-
-
-_ZERO, _ONE, _TWO = _Constant(0), _Constant(1), _Constant(2)
+_ZERO, _ONE, _TWO = Constant(0), Constant(1), Constant(2)
 
 
 def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -1137,7 +1121,7 @@ def _row_starts(n: int, classes: int) -> np.ndarray:
     return np.arange(0, n * classes, classes)
 
 
-_LOW, _HIGH = _Constant(1e-7), _Constant(1 - 1e-7)  # the book's clip of probabilities
+_LOW, _HIGH = Constant(1e-7), Constant(1 - 1e-7)  # the book's clip of probabilities
 
 
 class SoftmaxCrossEntropy(_Op):
