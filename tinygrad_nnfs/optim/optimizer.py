@@ -255,28 +255,32 @@ class _FlatGroup:
 
     def update(self, rule: Any, learning_rate: float) -> None:
         """Apply `rule` to every parameter that has a gradient: in one pass when all can."""
-        grads = [grad_array(param) for param in self.params]
+        grads = [param._grad for param in self.params]
         dtype = self.grads.dtype
         # Gradients of another dtype than their parameter's arise only after nnfs_init().
         if (
             not self.widened
-            and not any(grad is None for grad in grads)
+            and set(map(type, grads)) == _ARRAYS  # no None, no Tensor (from create_graph)
             and (not settings.nnfs_dtypes or all(grad.dtype == dtype for grad in grads))
             and (targets := self._add_targets()) is not None
         ):
-            np.concatenate([grad.reshape(-1) for grad in grads], out=self.grads)
+            np.concatenate(grads, axis=None, out=self.grads)  # axis=None: each one flattened
             increment = rule(learning_rate, self.grads, self.state)
             for target, part in targets:
                 target += increment[part]
             mark_changed(*self.params)
             return
-        for index, (param, grad) in enumerate(zip(self.params, grads, strict=True)):
+        for index, param in enumerate(self.params):
+            grad = grad_array(param)
             if grad is None:
                 continue
             if index not in self.widened and np.result_type(grad, dtype) != dtype:
                 state = self.param_state(index)
                 self.widened[index] = {name: a.astype(grad.dtype) for name, a in state.items()}
             param.data += rule(learning_rate, grad, self.param_state(index))
+
+
+_ARRAYS = frozenset((np.ndarray,))
 
 
 def _references_of_a_lone_array() -> int:
