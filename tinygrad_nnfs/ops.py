@@ -1093,8 +1093,7 @@ def _label_positions(labels: Any, shape: tuple[int, int]) -> np.ndarray:
     """The flat positions of probs[range(n), labels] in an (n, classes) array; labels checked."""
     n, classes = shape
     labels = np.asarray(labels)
-    kind = labels.dtype.kind
-    if kind not in "iu":
+    if labels.dtype.kind not in "iu":
         raise TypeError(
             f"SoftmaxCrossEntropy: labels must be integer class indices, got dtype {labels.dtype}"
         )
@@ -1103,22 +1102,14 @@ def _label_positions(labels: Any, shape: tuple[int, int]) -> np.ndarray:
             f"labels must be one class index per row of the {n} rows of logits, got labels of "
             f"shape {labels.shape}"
         )
-    if n and (
-        np.maximum.reduce(labels) >= classes or (kind == "i" and np.minimum.reduce(labels) < 0)
-    ):
+    try:  # ravel_multi_index checks every label is in 0..classes - 1 as it computes
+        return np.ravel_multi_index((kept(np.arange, n), labels), shape)
+    except ValueError:
         bad = labels[(labels < 0) | (labels >= classes)][0]
         raise ValueError(
             f"label {bad} is out of range: labels must be one class index in 0..{classes - 1} "
             f"per row"
-        )
-    if kind == "u" and labels.itemsize == 8:  # uint64 + int64 would be float64
-        labels = labels.astype(np.intp)
-    return kept(_row_starts, n, classes) + labels
-
-
-def _row_starts(n: int, classes: int) -> np.ndarray:
-    """The flat position of each row's first element in an (n, classes) array."""
-    return np.arange(0, n * classes, classes)
+        ) from None
 
 
 _LOW, _HIGH = Constant(1e-7), Constant(1 - 1e-7)  # the book's clip of probabilities
