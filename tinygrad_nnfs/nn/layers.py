@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import weakref
 from typing import Any
 
 import numpy as np
@@ -27,10 +26,6 @@ _REGULARIZERS = (
     "bias_regularizer_l1",
     "bias_regularizer_l2",
 )
-
-# The Dense layers, anywhere in the process, with a strength above 0: while there are none,
-# nn.regularization_loss has nothing to find and walks no module tree (it is asked every step).
-PENALISED: weakref.WeakSet[Dense] = weakref.WeakSet()
 
 
 def _check_size(layer: str, name: str, value: Any) -> int:
@@ -95,22 +90,6 @@ class Dense(Module):
         draws = _standard_normal(_resolve_rng(rng), (n_inputs, n_neurons)).astype(dtype)
         self.weights = Tensor(weight_scale * draws, requires_grad=True)
         self.biases = Tensor(np.zeros((1, n_neurons)), requires_grad=True, dtype=dtype)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
-        if name in _REGULARIZERS:
-            self._note_strengths()
-
-    def __setstate__(self, state: dict[str, Any]) -> None:  # a copy or an unpickled layer
-        self.__dict__.update(state)
-        self._note_strengths()
-
-    def _note_strengths(self) -> None:
-        """Keep PENALISED up to date with this layer's strengths."""
-        if any(getattr(self, name, 0) for name in _REGULARIZERS):
-            PENALISED.add(self)
-        else:
-            PENALISED.discard(self)
 
     def forward(self, inputs: Any) -> Tensor:
         """inputs (batch, n_inputs) -> (batch, n_neurons)."""

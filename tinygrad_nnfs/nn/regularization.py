@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_nnfs.nn.layers import PENALISED, Dense
+from tinygrad_nnfs.nn.layers import Dense
 from tinygrad_nnfs.nn.module import Module
 from tinygrad_nnfs.tensor import Tensor, get_default_dtype
 
@@ -50,8 +50,6 @@ def regularization_loss(module: Module) -> Tensor:
             f"regularization_loss: expected a Module (a layer or a model), "
             f"got {type(module).__name__}"
         )
-    if not PENALISED:  # no layer anywhere has a penalty
-        return _no_penalty(get_default_dtype())
     total = None
     for layer in module.modules():
         if isinstance(layer, Dense):
