@@ -217,6 +217,26 @@ def test_optimizer_steps_on_fortran_and_recorded_gradients_bit_exactly(
         np.testing.assert_array_equal(param.data, weights)
 
 
+@pytest.mark.parametrize("cls", [SGD, Adagrad, RMSprop, Adam])
+def test_optimizer_casts_integer_gradients_on_either_pass(cls):
+    # An integer gradient set by hand is a float one of the parameter's dtype, whether the
+    # step takes every parameter in one pass or (one has no gradient) parameter by parameter.
+    results = []
+    for other_grad in (np.ones(4, np.float32), None):
+        params = [Tensor(np.ones(4, np.float32), requires_grad=True) for _ in range(2)]
+        optimizer = cls(params)
+        params[0].grad = np.array([1, 2, 3, 4])
+        params[1].grad = other_grad
+        optimizer.step()
+        results.append(params[0].data)
+    expected = [Tensor(np.ones(4, np.float32), requires_grad=True)]
+    optimizer = cls(expected)
+    expected[0].grad = np.array([1, 2, 3, 4], np.float32)
+    optimizer.step()
+    for result in results:
+        assert_array_equal(result, expected[0].data, strict=True)
+
+
 @pytest.mark.parametrize(("cls", "reference", "options"), CASES)
 def test_optimizer_with_mixed_dtypes_matches_spec_bit_exactly(cls, reference, options):
     # Parameters of each dtype share flat buffers; a mix makes one group per dtype.

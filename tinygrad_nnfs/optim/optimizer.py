@@ -256,11 +256,15 @@ class _FlatGroup:
     def update(self, rule: Any, learning_rate: float) -> None:
         """Apply `rule` to every parameter that has a gradient: in one pass when all can."""
         grads = [param._grad for param in self.params]
+        kinds = set(map(type, grads))
+        if Tensor in kinds:  # gradients of backward(create_graph=True): their arrays
+            grads = [grad_array(param) for param in self.params]
+            kinds = set(map(type, grads))
         dtype = self.grads.dtype
         # Gradients of another dtype than their parameter's arise only after nnfs_init().
         if (
             not self.widened
-            and set(map(type, grads)) == _ARRAYS  # no None, no Tensor (from create_graph)
+            and kinds == _ARRAYS  # a gradient for every parameter
             and (not settings.nnfs_dtypes or all(grad.dtype == dtype for grad in grads))
             and (targets := self._add_targets()) is not None
         ):
@@ -274,9 +278,12 @@ class _FlatGroup:
             grad = grad_array(param)
             if grad is None:
                 continue
-            if index not in self.widened and np.result_type(grad, dtype) != dtype:
+            if grad.dtype.kind != "f":  # integers or bools set by hand: as the one pass casts
+                grad = grad.astype(dtype)
+            wider = np.result_type(grad, dtype)
+            if index not in self.widened and wider != dtype:
                 state = self.param_state(index)
-                self.widened[index] = {name: a.astype(grad.dtype) for name, a in state.items()}
+                self.widened[index] = {name: a.astype(wider) for name, a in state.items()}
             param.data += rule(learning_rate, grad, self.param_state(index))
 
 
