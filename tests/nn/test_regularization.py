@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import gc
+import pickle
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -147,6 +151,42 @@ def test_regularization_loss_without_penalties_is_a_0d_constant_zero():
         assert regularization_loss(model).dtype == np.float64
     finally:
         set_default_dtype(np.float32)
+
+
+class AnnealedDense(Dense):
+    """A strength computed when read (an annealed penalty)."""
+
+    scale = 0.0
+
+    @property
+    def weight_regularizer_l2(self):
+        return 0.5 * self.scale
+
+    @weight_regularizer_l2.setter
+    def weight_regularizer_l2(self, value):
+        pass
+
+
+@pytest.mark.parametrize("how", ["setattr", "vars", "property", "deepcopy", "pickle"])
+def test_regularization_loss_reads_the_strengths_the_layers_have_now(how, monkeypatch):
+    # However a strength got its value, after the layer was made, the penalty is its own.
+    layer = (AnnealedDense if how == "property" else Dense)(2, 2, rng=0, dtype=np.float64)
+    model = Sequential(layer, ReLU())
+    assert regularization_loss(model).item() == 0
+    if how == "setattr":
+        layer.weight_regularizer_l2 = 0.5
+    elif how == "vars":
+        vars(layer).update(weight_regularizer_l2=0.5)
+    elif how == "property":
+        monkeypatch.setattr(AnnealedDense, "scale", 1.0)
+    else:  # a copy, once the original is gone
+        layer.weight_regularizer_l2 = 0.5
+        copied = copy.deepcopy(model) if how == "deepcopy" else pickle.loads(pickle.dumps(model))
+        del model, layer
+        gc.collect()
+        model, layer = copied, copied[0]
+    weights = layer.weights.data
+    assert_array_equal(regularization_loss(model).data, 0.5 * np.sum(weights * weights))
 
 
 def test_regularization_loss_finds_nested_layers_and_counts_shared_ones_once():
