@@ -196,8 +196,8 @@ def test_optimizer_steps_on_fortran_and_recorded_gradients_bit_exactly(
     cls, reference, options, form
 ):
     # The one-pass step flattens each gradient in its logical (C) order, whatever its layout;
-    # a backward(create_graph=True) leaves Tensors as gradients, which step parameter by
-    # parameter with the same bits.
+    # a backward(create_graph=True) leaves Tensors as gradients, whose arrays step with the
+    # same bits.
     params = make_params()
     gradients = make_gradients(STEPS, np.float64)
     expected, _ = reference([p.data for p in params], gradients, **options)
